@@ -1,0 +1,17 @@
+"""The scheduler service: ``uvicorn --factory services.scheduler.app:create_app``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.scheduler.settings import SchedulerSettings
+from shared.web.app import create_service_app
+
+
+def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
+    settings = settings or SchedulerSettings()
+    return create_service_app(
+        settings,
+        title="Jalon scheduler",
+        description="Finite-capacity scheduling with OR-Tools CP-SAT, dispatch lists and shop-floor confirmations.",
+    )
