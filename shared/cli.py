@@ -1,10 +1,10 @@
 """The ``jalon`` command: run the embedded stack on this machine.
 
-    jalon up        start PostgreSQL, nats-server and the six services; return when all are ready
-    jalon down      stop everything ``up`` started (by PID)
-    jalon status    what runs, where, and whether it is ready
-    jalon api-key   print the bootstrap API key
-    jalon migrate   apply every service's migrations (external databases)
+jalon up        start PostgreSQL, nats-server and the six services; return when all are ready
+jalon down      stop everything ``up`` started (by PID)
+jalon status    what runs, where, and whether it is ready
+jalon api-key   print the bootstrap API key
+jalon migrate   apply every service's migrations (external databases)
 """
 
 from __future__ import annotations

@@ -13,5 +13,8 @@ def create_app(settings: CapacitySettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Jalon capacity",
-        description="Operation milestones, load versus capacity per work center, rough-cut checks and costed overload proposals.",
+        description=(
+            "Operation milestones, load versus capacity per work center, rough-cut checks and "
+            "costed overload proposals."
+        ),
     )

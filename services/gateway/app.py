@@ -86,7 +86,7 @@ class ServicesHealth(BaseModel):
 
 
 def gateway_state(request: Request) -> GatewayState:
-    return request.app.state.gateway  # type: ignore[no-any-return]
+    return request.app.state.gateway
 
 
 async def principal(request: Request) -> Principal:

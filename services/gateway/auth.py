@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.gateway import keys
-from shared.apikeys import parse_key
 from services.gateway.tables import ApiKeyRow
+from shared.apikeys import parse_key
 from shared.db.engine import SessionMaker
 from shared.web.problems import Forbidden, TooManyRequests, Unauthorized
 

@@ -52,8 +52,8 @@ def merge(base: dict[str, Any], documents: dict[str, dict[str, Any]]) -> dict[st
                 renames[name] = f"{service}_{name}"
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
-        for path, item in doc.get("paths", {}).items():
-            item = _rewrite_refs(item, renames)
+        for path, raw_item in doc.get("paths", {}).items():
+            item = _rewrite_refs(raw_item, renames)
             for method, op in item.items():
                 if not isinstance(op, dict):
                     continue

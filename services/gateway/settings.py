@@ -10,9 +10,7 @@ from shared.settings import ServiceSettings
 
 
 def _default_upstreams() -> dict[str, str]:
-    return {
-        s.name: f"http://{topology.DEFAULT_HOST}:{s.default_port}" for s in topology.DOMAIN_SERVICES
-    }
+    return {s.name: f"http://{topology.DEFAULT_HOST}:{s.default_port}" for s in topology.DOMAIN_SERVICES}
 
 
 class GatewaySettings(ServiceSettings):

@@ -13,5 +13,8 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Jalon inventory",
-        description="Locations, lots, the stock ledger, reservations, valuation (FIFO, weighted average, standard), physical counts and ABC.",
+        description=(
+            "Locations, lots, the stock ledger, reservations, valuation (FIFO, weighted "
+            "average, standard), physical counts and ABC."
+        ),
     )

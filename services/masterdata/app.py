@@ -13,5 +13,8 @@ def create_app(settings: MasterDataSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Jalon master data",
-        description="Items, units, families, multi-level BOMs, routings, work centers, calendars and suppliers: the plant's technical data, validated and published.",
+        description=(
+            "Items, units, families, multi-level BOMs, routings, work centers, calendars and "
+            "suppliers: the plant's technical data, validated and published."
+        ),
     )

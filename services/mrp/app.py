@@ -13,5 +13,8 @@ def create_app(settings: MrpSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Jalon MRP",
-        description="Sales orders (EDI included), forecasts, S&OP, MPS, MRP netting runs with pegging and action messages, and the order book.",
+        description=(
+            "Sales orders (EDI included), forecasts, S&OP, MPS, MRP netting runs with pegging "
+            "and action messages, and the order book."
+        ),
     )

@@ -13,5 +13,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Jalon scheduler",
-        description="Finite-capacity scheduling with OR-Tools CP-SAT, dispatch lists and shop-floor confirmations.",
+        description=(
+            "Finite-capacity scheduling with OR-Tools CP-SAT, dispatch lists and shop-floor confirmations."
+        ),
     )

@@ -55,7 +55,7 @@ def _run_blocking(fn: Callable[[], T]) -> T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 async def ensure_database(server_url: str, database: str) -> bool:
@@ -97,6 +97,8 @@ async def current_revision(conn: Any) -> str | None:
 def run_env() -> None:
     """Body of every service's alembic ``env.py`` (online mode, asyncpg)."""
     url = context.config.attributes.get("url") or context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL given to alembic")
     if context.is_offline_mode():
         context.configure(url=url, literal_binds=True, dialect_opts={"paramstyle": "named"})
         with context.begin_transaction():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, Text, text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
@@ -28,9 +28,7 @@ class OutboxRow(PlatformModel, table=True):
     """An event written in the same transaction as the state it describes; the relay publishes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_pending", "seq", postgresql_where=text("published_at IS NULL")),
-    )
+    __table_args__ = (Index("ix_outbox_pending", "seq", postgresql_where=text("published_at IS NULL")),)
 
     seq: int | None = Field(
         default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
@@ -39,7 +37,8 @@ class OutboxRow(PlatformModel, table=True):
     subject: str = Field(sa_column=Column(Text, nullable=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     published_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -55,7 +54,8 @@ class InboxRow(PlatformModel, table=True):
     consumer: str = Field(sa_column=Column(Text, primary_key=True))
     event_id: str = Field(sa_column=Column(Text, primary_key=True))
     handled_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
 
@@ -71,9 +71,8 @@ class IdempotencyRow(PlatformModel, table=True):
     fingerprint: str = Field(sa_column=Column(Text, nullable=False))
     status_code: int = Field(sa_column=Column(Integer, nullable=False))
     response_body: str = Field(sa_column=Column(Text, nullable=False))
-    response_headers: dict[str, str] = Field(
-        default_factory=dict, sa_column=Column(JSONB, nullable=False)
-    )
+    response_headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )

@@ -16,7 +16,7 @@ def create_platform_tables_v1(*, outbox: bool = True, inbox: bool = True) -> Non
             sa.Column("event_id", sa.Text(), nullable=False, unique=True),
             sa.Column("subject", sa.Text(), nullable=False),
             sa.Column("payload", sa.Text(), nullable=False),
-            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
             sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
             sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         )
@@ -31,7 +31,7 @@ def create_platform_tables_v1(*, outbox: bool = True, inbox: bool = True) -> Non
             "inbox",
             sa.Column("consumer", sa.Text(), primary_key=True),
             sa.Column("event_id", sa.Text(), primary_key=True),
-            sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         )
     op.create_table(
         "idempotency_keys",
@@ -43,7 +43,7 @@ def create_platform_tables_v1(*, outbox: bool = True, inbox: bool = True) -> Non
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response_body", sa.Text(), nullable=False),
         sa.Column("response_headers", postgresql.JSONB(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
 
 

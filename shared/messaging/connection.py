@@ -36,8 +36,8 @@ class NatsConnection:
             raise ConnectionError("not connected to NATS yet")
         return self._nc.jetstream(timeout=5)
 
-    async def wait_connected(self, timeout: float | None = None) -> None:
-        await asyncio.wait_for(self._connected.wait(), timeout)
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_loop(), name=f"nats-connect-{self.name}")
@@ -53,6 +53,7 @@ class NatsConnection:
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     connect_timeout=2,
+                    drain_timeout=2,
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnect,
                     reconnected_cb=self._on_reconnect,

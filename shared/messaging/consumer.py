@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db.engine import SessionMaker
@@ -79,7 +81,7 @@ class EventConsumer:
             config.filter_subjects = self.subjects
         return config
 
-    async def _subscribe(self):  # type: ignore[no-untyped-def]
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
         js = self._nats.jetstream()
         try:
             await js.consumer_info(self.stream, self.durable)
@@ -96,11 +98,11 @@ class EventConsumer:
             return
         try:
             async with self._sessionmaker() as session, session.begin():
-                inserted = await session.exec(
-                    insert(InboxRow)  # type: ignore[call-overload]
+                inserted = await session.execute(
+                    insert(InboxRow)
                     .values(consumer=self.durable, event_id=event.id)
                     .on_conflict_do_nothing()
-                    .returning(InboxRow.event_id)  # type: ignore[arg-type]
+                    .returning(col(InboxRow.event_id))
                 )
                 if inserted.first() is None:
                     self.duplicates += 1
@@ -142,7 +144,7 @@ class EventConsumer:
         log.error("event dead-lettered", consumer=self.durable, subject=msg.subject, error=error)
 
     async def run(self) -> None:
-        sub = None
+        sub: JetStreamContext.PullSubscription | None = None
         while True:
             try:
                 if sub is None:

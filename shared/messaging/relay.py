@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 
 from shared.db.engine import SessionMaker
 from shared.db.platform import OutboxRow, utcnow
@@ -52,19 +53,17 @@ class OutboxRelay:
         async with self._sessionmaker() as session, session.begin():
             rows = (
                 await session.exec(
-                    select(OutboxRow)  # type: ignore[call-overload]
-                    .where(OutboxRow.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxRow.seq)
+                    select(OutboxRow)
+                    .where(col(OutboxRow.published_at).is_(None))
+                    .order_by(col(OutboxRow.seq))
                     .limit(self._batch)
                     .with_for_update(skip_locked=True)
                 )
-            ).scalars().all()
+            ).all()
             now = utcnow()
             for row in rows:
                 try:
-                    await js.publish(
-                        row.subject, row.payload.encode(), headers={"Nats-Msg-Id": row.event_id}
-                    )
+                    await js.publish(row.subject, row.payload.encode(), headers={"Nats-Msg-Id": row.event_id})
                 except Exception as exc:
                     row.attempts += 1
                     log.warning("outbox publish failed; will retry", event_id=row.event_id, error=str(exc))
@@ -77,14 +76,14 @@ class OutboxRelay:
     async def pending(self) -> int:
         async with self._sessionmaker() as session:
             result = await session.exec(
-                select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))  # type: ignore[call-overload, union-attr]
+                select(func.count()).select_from(OutboxRow).where(col(OutboxRow.published_at).is_(None))
             )
-            return int(result.scalar_one())
+            return int(result.one())
 
     async def purge_published(self) -> None:
         async with self._sessionmaker() as session, session.begin():
-            await session.exec(
-                delete(OutboxRow).where(OutboxRow.published_at < utcnow() - self._keep)  # type: ignore[call-overload, operator]
+            await session.execute(
+                delete(OutboxRow).where(col(OutboxRow.published_at) < utcnow() - self._keep)
             )
 
     async def run(self) -> None:

@@ -57,7 +57,7 @@ class EmbeddedNats:
         self.config_file.write_text(
             "\n".join(
                 [
-                    f'server_name: "jalon"',
+                    'server_name: "jalon"',
                     f'listen: "{self.host}:{self.port}"',
                     f'http: "{self.host}:{self.monitor_port}"',
                     f'pid_file: "{self.pid_file}"',
@@ -82,7 +82,7 @@ class EmbeddedNats:
         import urllib.request
 
         try:
-            with urllib.request.urlopen(  # noqa: S310 - loopback monitor endpoint
+            with urllib.request.urlopen(
                 f"http://{self.host}:{self.monitor_port}/healthz?js-enabled-only=true", timeout=1
             ) as resp:
                 return bool(resp.status == 200)
@@ -94,9 +94,7 @@ class EmbeddedNats:
             return
         self.write_config()
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
-        proc = procs.spawn(
-            [str(nats_server_binary()), "-c", str(self.config_file)], log_file=self.log_file
-        )
+        proc = procs.spawn([str(nats_server_binary()), "-c", str(self.config_file)], log_file=self.log_file)
         if not procs.wait_until(self.ready, timeout, 0.1):
             proc.kill()
             tail = self.log_file.read_text(errors="replace")[-2000:]

@@ -38,12 +38,13 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` in its own session (it outlives the launcher), output appended to ``log_file``."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, object] = {}
+    uid = gid = None
+    groups: list[int] | None = None
     if user is not None:
         entry = pwd.getpwnam(user)
-        kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
+        uid, gid, groups = entry.pw_uid, entry.pw_gid, []
     with log_file.open("ab") as log:
-        return subprocess.Popen(  # noqa: S603 - argv is built by the launcher, never from user input
+        return subprocess.Popen(  # argv is built by the launcher, never from user input
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -51,7 +52,9 @@ def spawn(
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,
-            **kwargs,  # type: ignore[arg-type]
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
 
 

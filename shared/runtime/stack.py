@@ -213,7 +213,7 @@ class Stack:
 
     def service_ready(self, name: str) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.service_url(name)}/readyz", timeout=2) as resp:  # noqa: S310
+            with urllib.request.urlopen(f"{self.service_url(name)}/readyz", timeout=2) as resp:
                 return bool(resp.status == 200)
         except OSError:
             return False
@@ -288,7 +288,9 @@ class Stack:
         if self.postgres is not None:
             pid = self.postgres.pid()
             state = "ready" if self.postgres.ready() else ("running" if pid else "stopped")
-            out.append(ComponentStatus("postgres", pid, f"{self.config.host}:{self.config.postgres_port}", state))
+            out.append(
+                ComponentStatus("postgres", pid, f"{self.config.host}:{self.config.postgres_port}", state)
+            )
         else:
             out.append(ComponentStatus("postgres", None, self.database_server_url, "external"))
         if self.nats is not None:

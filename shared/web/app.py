@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -58,11 +58,11 @@ class ServiceRuntime:
 
 
 ConsumerFactory = Callable[[ServiceRuntime], Sequence[EventConsumer]]
-Worker = Callable[[ServiceRuntime], Awaitable[None]]
+Worker = Callable[[ServiceRuntime], Coroutine[Any, Any, None]]
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    return request.app.state.runtime
 
 
 def get_uow(request: Request) -> UnitOfWork:
@@ -89,7 +89,7 @@ class ServiceInfo(BaseModel):
 
 class Health(BaseModel):
     status: str
-    checks: dict[str, str] = {}  # noqa: RUF012 - pydantic copies defaults
+    checks: dict[str, str] = {}
 
 
 async def check_database(runtime: ServiceRuntime) -> str:
@@ -201,8 +201,7 @@ def create_service_app(
         if settings.run_workers and runtime.nats is not None:
             if publishes_events:
                 runtime.relay = OutboxRelay(
-                    runtime.sessionmaker,
-                    runtime.nats, poll_interval_s=settings.outbox_poll_interval_s
+                    runtime.sessionmaker, runtime.nats, poll_interval_s=settings.outbox_poll_interval_s
                 )
                 runtime.relay.start()
             if consumers is not None:

@@ -144,9 +144,7 @@ async def _read(request: Request, required: bool) -> IdempotencyKey:
     if key is not None:
         key = key.strip().strip('"')
         if not key or len(key) > MAX_KEY_LENGTH:
-            raise ValidationFailed.one(
-                "header.Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters"
-            )
+            raise ValidationFailed.one("header.Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
     elif required:
         raise ValidationFailed.one(
             "header.Idempotency-Key", "this operation requires an Idempotency-Key header", code="missing"

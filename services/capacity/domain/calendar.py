@@ -34,10 +34,12 @@ Rules (the handbook fixes the first four; the others are choices written down he
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -156,17 +158,20 @@ class CalendarSpec:
         """Parse the masterdata calendar body (``weekdays``, ``holidays``, ``exceptions``)."""
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         raw_days = body.get("weekdays") or {}
-        assert isinstance(raw_days, Mapping)
+        if not isinstance(raw_days, Mapping):
+            raise TypeError("weekdays must map a weekday name to a list of shifts")
         weekdays: dict[int, tuple[Shift, ...]] = {}
         for name, shifts in raw_days.items():
             weekdays[WEEKDAYS.index(str(name).lower()[:3])] = tuple(
                 Shift.parse(start, end) for start, end in shifts
             )
         raw_holidays = body.get("holidays") or []
-        assert isinstance(raw_holidays, Iterable)
+        if not isinstance(raw_holidays, Iterable):
+            raise TypeError("holidays must be a list of dates")
         holidays = frozenset(h if isinstance(h, date) else date.fromisoformat(str(h)) for h in raw_holidays)
         raw_exceptions = body.get("exceptions") or []
-        assert isinstance(raw_exceptions, Iterable)
+        if not isinstance(raw_exceptions, Iterable):
+            raise TypeError("exceptions must be a list")
         exceptions = tuple(
             CalendarException(
                 start=_as_datetime(e["start"]),
@@ -223,10 +228,28 @@ class WorkingTime:
     """Working time of one resource: sorted disjoint intervals of epoch minutes and prefix sums.
 
     ``W(t)`` (``working_before``) is the number of working minutes before instant ``t`` since the
-    start of the calendar; every query is a binary search on the interval arrays.
+    start of the calendar; every query is a binary search on the interval arrays (numpy arrays for
+    vectorised queries, plain lists with ``bisect`` for the scalar ones, which are much cheaper).
     """
 
-    __slots__ = ("_cum_end", "_day_max", "_day_min", "cum", "days", "ends", "span", "starts", "total", "tz")
+    __slots__ = (
+        "_ce",
+        "_cs",
+        "_cum_end",
+        "_day_max",
+        "_day_min",
+        "_dmax",
+        "_dmin",
+        "_e",
+        "_s",
+        "cum",
+        "days",
+        "ends",
+        "span",
+        "starts",
+        "total",
+        "tz",
+    )
 
     def __init__(self, intervals: Sequence[_Interval], span: tuple[int, int], tz: tzinfo = UTC) -> None:
         self.tz = tz
@@ -246,6 +269,12 @@ class WorkingTime:
         self._day_min: IntArray = (
             np.minimum.accumulate(self.days[::-1])[::-1] if len(intervals) else self.days
         )
+        self._s: list[int] = self.starts.tolist()
+        self._e: list[int] = self.ends.tolist()
+        self._cs: list[int] = self.cum.tolist()
+        self._ce: list[int] = self._cum_end.tolist()
+        self._dmax: list[int] = self._day_max.tolist()
+        self._dmin: list[int] = self._day_min.tolist()
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -256,15 +285,15 @@ class WorkingTime:
 
     def same_as(self, other: WorkingTime) -> bool:
         """True when both have exactly the same working intervals."""
-        return np.array_equal(self.starts, other.starts) and np.array_equal(self.ends, other.ends)
+        return self._s == other._s and self._e == other._e
 
     # -- the W function and its inverses
     def working_before(self, t: int) -> int:
         """Working minutes of the calendar before instant ``t``."""
-        i = int(np.searchsorted(self.starts, t, "right")) - 1
+        i = bisect_right(self._s, t) - 1
         if i < 0:
             return 0
-        return int(self.cum[i]) + min(t, int(self.ends[i])) - int(self.starts[i])
+        return self._cs[i] + min(t, self._e[i]) - self._s[i]
 
     def working_before_many(self, ts: npt.ArrayLike) -> IntArray:
         """``working_before`` of every instant of an array (vectorised)."""
@@ -282,8 +311,8 @@ class WorkingTime:
 
     def is_working(self, t: int) -> bool:
         """True when the minute starting at ``t`` is working time."""
-        i = int(np.searchsorted(self.starts, t, "right")) - 1
-        return i >= 0 and t < int(self.ends[i])
+        i = bisect_right(self._s, t) - 1
+        return i >= 0 and t < self._e[i]
 
     def add_working(self, t: int, minutes: int) -> int:
         """Forward: the earliest instant at which ``minutes`` working minutes have elapsed since ``t``.
@@ -301,8 +330,8 @@ class WorkingTime:
                 f"{minutes} working minutes from {from_minutes(t, self.tz).isoformat()} "
                 "run past the calendar's horizon"
             )
-        i = int(np.searchsorted(self._cum_end, target, "left"))
-        return int(self.starts[i]) + target - int(self.cum[i])
+        i = bisect_left(self._ce, target)
+        return self._s[i] + target - self._cs[i]
 
     def sub_working(self, t: int, minutes: int) -> int:
         """Backward: the latest instant from which ``minutes`` working minutes end at ``t``.
@@ -320,36 +349,36 @@ class WorkingTime:
                 f"{minutes} working minutes before {from_minutes(t, self.tz).isoformat()} "
                 "start before the calendar's horizon"
             )
-        i = int(np.searchsorted(self.cum, target, "right")) - 1
-        return int(self.starts[i]) + target - int(self.cum[i])
+        i = bisect_right(self._cs, target) - 1
+        return self._s[i] + target - self._cs[i]
 
     def next_working(self, t: int) -> int:
         """The first working instant at or after ``t`` (where work resumes)."""
-        i = int(np.searchsorted(self.ends, t, "right"))
-        if i == len(self.ends):
+        i = bisect_right(self._e, t)
+        if i == len(self._e):
             raise HorizonExceeded(f"no working time after {from_minutes(t, self.tz).isoformat()}")
-        return max(t, int(self.starts[i]))
+        return max(t, self._s[i])
 
     def previous_working_end(self, t: int) -> int:
         """The last instant at or before ``t`` that closes working time (``t`` itself if working)."""
-        i = int(np.searchsorted(self.starts, t, "left")) - 1
+        i = bisect_left(self._s, t) - 1
         if i < 0:
             raise HorizonExceeded(f"no working time before {from_minutes(t, self.tz).isoformat()}")
-        return min(t, int(self.ends[i]))
+        return min(t, self._e[i])
 
     def first_shift_start(self, day: date) -> int:
         """Start of the first working interval of ``day``, else of the first later date having one."""
-        i = int(np.searchsorted(self._day_max, day.toordinal(), "left"))
-        if i == len(self.starts):
+        i = bisect_left(self._dmax, day.toordinal())
+        if i == len(self._s):
             raise HorizonExceeded(f"no shift on or after {day.isoformat()} in the calendar's horizon")
-        return int(self.starts[i])
+        return self._s[i]
 
     def last_shift_end(self, day: date) -> int:
         """End of the last working interval of ``day``, else of the last earlier date having one."""
-        i = int(np.searchsorted(self._day_min, day.toordinal(), "right")) - 1
+        i = bisect_right(self._dmin, day.toordinal()) - 1
         if i < 0:
             raise HorizonExceeded(f"no shift on or before {day.isoformat()} in the calendar's horizon")
-        return int(self.ends[i])
+        return self._e[i]
 
 
 # --------------------------------------------------------------------------- building
@@ -436,13 +465,17 @@ class WorkCenterCalendar:
             return self.reference
         return self.machines.get(machine, self.reference)
 
-    def distinct_machines(self) -> list[tuple[str, WorkingTime]]:
-        """One ``(machine, working time)`` per distinct working time, first machine in order."""
+    @cached_property
+    def _distinct(self) -> tuple[tuple[str, WorkingTime], ...]:
         seen: list[tuple[str, WorkingTime]] = []
         for code, working in self.machines.items():
             if not any(working is w or working.same_as(w) for _, w in seen):
                 seen.append((code, working))
-        return seen
+        return tuple(seen)
+
+    def distinct_machines(self) -> tuple[tuple[str, WorkingTime], ...]:
+        """One ``(machine, working time)`` per distinct working time, first machine in order."""
+        return self._distinct
 
 
 def _work_center_calendar(

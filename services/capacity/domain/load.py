@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -217,16 +218,16 @@ class LoadProfile:
         )
 
     def _rows(self, mask: npt.NDArray[np.bool_]) -> list[BucketLoad]:
-        util = self.utilisation
+        w_idx, b_idx = np.nonzero(mask)
+        util = self.utilisation[w_idx, b_idx].tolist()
+        loads = self.load[w_idx, b_idx].tolist()
+        capacities = self.capacity[w_idx, b_idx].tolist()
+        codes, dates = self.work_centers, self.grid.dates
         return [
-            BucketLoad(
-                self.work_centers[w],
-                self.grid.dates[b],
-                float(self.load[w, b]),
-                float(self.capacity[w, b]),
-                float(util[w, b]),
+            BucketLoad(codes[w], dates[b], load, capacity, u)
+            for w, b, load, capacity, u in zip(
+                w_idx.tolist(), b_idx.tolist(), loads, capacities, util, strict=True
             )
-            for w, b in zip(*np.nonzero(mask), strict=True)
         ]
 
     def rows(self) -> list[BucketLoad]:
@@ -256,16 +257,35 @@ class LoadProfile:
         w = self.wc_index(work_center)
         return float(self.capacity[w, bucket] - self.load[w, bucket])
 
+    @cached_property
+    def _by_cell(self) -> tuple[IntArray, IntArray]:
+        """Pieces sorted by (work center, bucket) cell, and each cell's first position."""
+        n_b = len(self.grid)
+        key = self.operation_wc[self.piece_operation] * n_b + self.piece_bucket
+        order = np.argsort(key, kind="stable")
+        firsts = np.searchsorted(key[order], np.arange(len(self.work_centers) * n_b + 1))
+        return order, firsts
+
+    @cached_property
+    def _by_operation(self) -> tuple[IntArray, IntArray]:
+        """Pieces sorted by operation, and each operation's first position."""
+        order = np.argsort(self.piece_operation, kind="stable")
+        firsts = np.searchsorted(self.piece_operation[order], np.arange(len(self.operations) + 1))
+        return order, firsts
+
     def pieces_in(self, work_center: str, bucket: int) -> list[tuple[int, float]]:
         """``(operation index, minutes)`` of the operations loading a cell."""
-        w = self.wc_index(work_center)
-        mask = (self.piece_bucket == bucket) & (self.operation_wc[self.piece_operation] == w)
-        return list(zip(self.piece_operation[mask].tolist(), self.piece_minutes[mask].tolist(), strict=True))
+        order, firsts = self._by_cell
+        cell = self.wc_index(work_center) * len(self.grid) + bucket
+        idx = order[firsts[cell] : firsts[cell + 1]]
+        return list(zip(self.piece_operation[idx].tolist(), self.piece_minutes[idx].tolist(), strict=True))
 
     def pieces_of(self, operation: int) -> list[tuple[int, float]]:
-        """``(bucket, minutes)`` of one operation."""
-        mask = self.piece_operation == operation
-        return list(zip(self.piece_bucket[mask].tolist(), self.piece_minutes[mask].tolist(), strict=True))
+        """``(bucket, minutes)`` of one operation, in time order."""
+        order, firsts = self._by_operation
+        idx = order[firsts[operation] : firsts[operation + 1]]
+        pairs = zip(self.piece_bucket[idx].tolist(), self.piece_minutes[idx].tolist(), strict=True)
+        return sorted(pairs)
 
     def apply(self, edits: LoadEdits) -> LoadProfile:
         """What-if: a new profile with the edits applied; this one is left untouched."""

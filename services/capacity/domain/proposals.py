@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+import numpy as np
+
 from services.capacity.domain.load import CapacityEdit, LoadProfile, OperationEdit
 from services.capacity.domain.model import PlannedOperation, WorkCenter, occupied_minutes, operation_minutes
 
@@ -202,39 +204,48 @@ def _move(cell: _Cell, index: int, piece: float) -> Proposal | None:
         return None
     lo = op.earliest_start if op.earliest_start is not None else op.start
     hi = op.latest_end
-    working = wc.calendar.for_machine(op.machine)
-    need = occupied_minutes(op.minutes)
-    current = dict(profile.pieces_of(index))
     edges = profile.grid.edges
-    candidates = sorted(
-        (b for b in range(len(profile.grid)) if b != bucket), key=lambda b: (abs(b - bucket), b)
+    # Only buckets overlapping the window [lo, hi) can take the operation.
+    first = max(int(np.searchsorted(edges, lo, "right")) - 1, 0)
+    last = min(int(np.searchsorted(edges, hi, "left")), len(profile.grid))
+    if last <= first:
+        return None
+    w = profile.wc_index(wc.code)
+    spare = profile.capacity[w, first:last] - profile.load[w, first:last]
+    for b, minutes in profile.pieces_of(index):
+        if first <= b < last:
+            spare[b - first] += minutes  # its own load leaves the target bucket too
+    working = wc.calendar.for_machine(op.machine)
+    window_start = np.maximum(edges[first:last], lo)
+    window_end = np.maximum(np.minimum(edges[first + 1 : last + 1], hi), window_start)
+    room = working.working_before_many(window_end) - working.working_before_many(window_start)
+    fits = (spare >= op.minutes - _TOLERANCE) & (room >= occupied_minutes(op.minutes))
+    if first <= bucket < last:
+        fits[bucket - first] = False
+    candidates = np.nonzero(fits)[0] + first
+    if not len(candidates):
+        return None
+    # Nearest bucket, the earlier one on a tie.
+    b = int(candidates[np.lexsort((candidates, np.abs(candidates - bucket)))[0]])
+    day = profile.grid.dates[b]
+    return Proposal(
+        kind=ProposalKind.MOVE,
+        work_center=wc.code,
+        bucket_start=profile.grid.dates[bucket],
+        gap_minutes=gap,
+        relieved_minutes=piece,
+        cost=0.0,
+        explanation=(
+            f"Move {_label(op)} ({op.minutes:g} min) to the bucket of {day.isoformat()}, which has "
+            f"{float(spare[b - first]):g} min spare and stays within the operation's slack "
+            "(before its latest end)"
+        ),
+        order=op.order,
+        seq=op.seq,
+        target_work_center=wc.code,
+        target_bucket_start=day,
+        operation_edits=(OperationEdit(index, wc.code, ((b, op.minutes),)),),
     )
-    for b in candidates:
-        if profile.spare(wc.code, b) + current.get(b, 0.0) < op.minutes - _TOLERANCE:
-            continue
-        start, end = max(int(edges[b]), lo), min(int(edges[b + 1]), hi)
-        if end <= start or working.working_minutes(start, end) < need:
-            continue
-        day = profile.grid.dates[b]
-        return Proposal(
-            kind=ProposalKind.MOVE,
-            work_center=wc.code,
-            bucket_start=profile.grid.dates[bucket],
-            gap_minutes=gap,
-            relieved_minutes=piece,
-            cost=0.0,
-            explanation=(
-                f"Move {_label(op)} ({op.minutes:g} min) to the bucket of {day.isoformat()}, which has "
-                f"{profile.spare(wc.code, b) + current.get(b, 0.0):g} min spare and stays within the "
-                "operation's slack (before its latest end)"
-            ),
-            order=op.order,
-            seq=op.seq,
-            target_work_center=wc.code,
-            target_bucket_start=day,
-            operation_edits=(OperationEdit(index, wc.code, ((b, op.minutes),)),),
-        )
-    return None
 
 
 def propose(

@@ -9,7 +9,8 @@ Rules:
   reading of the table, compared exactly (no rounding of shares before comparing).
 - The top-ranked item with a positive value is always class A, even when it alone passes the A
   threshold (a class A that holds the largest consumer is what a planner expects).
-- Items with no consumption are class C with share 0. If nothing was consumed, all are C.
+- Items with no consumption (or a negative one: more returned than issued) count as 0: class C,
+  share 0. If nothing was consumed, all are C.
 - Shares are reported to 4 places (0.8000 = 80 %); values are money, to the cent.
 - Consumption value of an item over a period = quantity issued (issue movements only, not scrap,
   not adjustments) between ``start`` and ``end`` inclusive x its unit cost, rounded to the cent.

@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from services.inventory.domain.ledger import StockPosition
 from services.inventory.domain.model import (
     ZERO,
-    InvalidMovement,
+    InvalidField,
     InventoryError,
     Movement,
     MovementType,
@@ -67,7 +67,7 @@ class CountSheet:
         if self.posted:
             raise InventoryError(f"count {self.id} is already posted")
         if counted < 0:
-            raise InvalidMovement("counted", "a counted quantity cannot be negative")
+            raise InvalidField("counted", "a counted quantity cannot be negative")
         line = self.lines.get(key)
         if line is None:
             line = self.lines[key] = CountLine(key, ZERO)

@@ -64,6 +64,8 @@ def happened_by(at: datetime, as_of: date | datetime | None) -> bool:
     if as_of is None:
         return True
     if isinstance(as_of, datetime):
+        if as_of.utcoffset() is None:
+            raise ValueError("as_of needs a UTC offset when it is a timestamp")
         return at <= as_of
     return at.date() <= as_of
 

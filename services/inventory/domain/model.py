@@ -46,13 +46,21 @@ class InventoryError(Exception):
     """Base class of every inventory domain error."""
 
 
-class InvalidMovement(InventoryError):
-    """A movement (or a request built on one) is ill-formed; ``field`` names the offending field."""
+class InvalidField(InventoryError):
+    """A value given to the domain is unacceptable; ``field`` names it (for a 422's ``errors`` list)."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InvalidMovement(InvalidField):
+    """A movement (or a request built on one: a reservation, a count) is ill-formed."""
+
+
+class InvalidLocation(InvalidField):
+    """A location definition is ill-formed."""
 
 
 class InsufficientStock(InventoryError):
@@ -106,9 +114,9 @@ class Location:
 
     def __post_init__(self) -> None:
         if not self.code.strip():
-            raise InvalidMovement("code", "a location needs a code")
+            raise InvalidLocation("code", "a location needs a code")
         if self.parent == self.code:
-            raise InvalidMovement("parent", "a location cannot be its own parent")
+            raise InvalidLocation("parent", "a location cannot be its own parent")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +169,8 @@ class Movement:
             raise InvalidMovement("sku", "a movement needs a sku")
         if not self.location.strip():
             raise InvalidMovement("location", "a movement needs a location")
-        if not self.qty.is_finite():
-            raise InvalidMovement("qty", "the quantity must be a finite number")
+        if not isinstance(self.qty, Decimal) or not self.qty.is_finite():
+            raise InvalidMovement("qty", "the quantity must be a finite Decimal")
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise InvalidMovement("at", "the timestamp needs a UTC offset")
         if self.type is MovementType.ADJUSTMENT:
@@ -179,8 +187,10 @@ class Movement:
             raise InvalidMovement("to_location", f"a {self.type.value} has no destination")
         if self.type is MovementType.RECEIPT and self.unit_cost is None:
             raise InvalidMovement("unit_cost", "a receipt needs a unit cost")
-        if self.unit_cost is not None and (not self.unit_cost.is_finite() or self.unit_cost < 0):
-            raise InvalidMovement("unit_cost", "the unit cost must be zero or more")
+        if self.unit_cost is not None and (
+            not isinstance(self.unit_cost, Decimal) or not self.unit_cost.is_finite() or self.unit_cost < 0
+        ):
+            raise InvalidMovement("unit_cost", "the unit cost must be a Decimal, zero or more")
         if self.type in (MovementType.ADJUSTMENT, MovementType.SCRAP) and (
             self.reason is None or not self.reason.strip()
         ):

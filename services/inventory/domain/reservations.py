@@ -127,7 +127,8 @@ def reserve(
     for balance in position.balances(sku=sku):
         key = balance.key
         lot = lots_by_code.get(key.lot) if key.lot is not None else None
-        if balance.available <= 0 or not position.locations[key.location].nettable:
+        location = position.locations.get(key.location)
+        if balance.available <= 0 or location is None or not location.nettable:
             continue
         if lot is not None and lot.is_expired(on):
             continue

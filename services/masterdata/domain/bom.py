@@ -49,6 +49,11 @@ from services.masterdata.domain.model import (
     UnitConverter,
 )
 
+# An incremental update moving more than len(items) / _BULK_SHARE + _BULK_MIN codes switches to
+# the vectorised full pass (measured on 100k items / 1M lines: the walk costs ~20 µs per moved
+# code, the full pass ~0.17 s, so they break even near 8k moved codes).
+_BULK_SHARE = 20
+_BULK_MIN = 2_000
 _NO_START = date.min
 _NO_END = date.max
 
@@ -140,7 +145,11 @@ def _kahn_levels(
 
 
 class BomGraph:
-    """All BOMs of a plant as an integer graph, kept acyclic, with low-level codes kept current."""
+    """All BOMs of a plant as an integer graph, kept acyclic, with low-level codes kept current.
+
+    Building raises :class:`BomCycleError` on a cycle. Skus met only in lines become nodes with
+    default attributes (make, lead time 0) until :meth:`set_item` gives theirs.
+    """
 
     def __init__(
         self,
@@ -166,8 +175,7 @@ class BomGraph:
         self._free: list[int] = []
         for item in items:
             self.set_item(item)
-        for line in lines:
-            self._add_line(line)
+        self._add_lines_bulk(lines)
         self._recompute_all()
 
     # -- nodes and lines ---------------------------------------------------------------------
@@ -215,6 +223,33 @@ class BomGraph:
         self._parents[c].append(lid)
         return lid
 
+    def _add_lines_bulk(self, lines: Iterable[BomLine]) -> None:
+        """``_add_line`` for many lines of a fresh graph, with everything bound to locals."""
+        index, node, uom, conv = self._index, self._node, self._uom, self._converter
+        children, parents = self._children, self._parents
+        add_line, add_p, add_c = self._line.append, self._lp.append, self._lc.append
+        add_eff, add_from, add_to = self._eff.append, self._from.append, self._to.append
+        lid = len(self._line)
+        for line in lines:
+            p = index.get(line.parent)
+            if p is None:
+                p = node(line.parent)
+            c = index.get(line.component)
+            if c is None:
+                c = node(line.component)
+            if line.uom is None and not line.scrap_pct:
+                add_eff(line.qty_per)
+            else:
+                add_eff(effective_qty(line, uom[c], conv))
+            add_line(line)
+            add_p(p)
+            add_c(c)
+            add_from(line.valid_from or _NO_START)
+            add_to(line.valid_to or _NO_END)
+            children[p].append(lid)
+            parents[c].append(lid)
+            lid += 1
+
     def _valid(self, lid: int, at: date | None) -> bool:
         return at is None or self._from[lid] <= at < self._to[lid]
 
@@ -243,9 +278,12 @@ class BomGraph:
     # -- low-level codes ---------------------------------------------------------------------
 
     def _recompute_all(self) -> None:
-        live = [lid for lid, line in enumerate(self._line) if line is not None]
-        parents = np.fromiter((self._lp[lid] for lid in live), dtype=np.int64, count=len(live))
-        children = np.fromiter((self._lc[lid] for lid in live), dtype=np.int64, count=len(live))
+        parents = np.asarray(self._lp, dtype=np.int64)
+        children = np.asarray(self._lc, dtype=np.int64)
+        if self._free:  # drop the slots of removed lines
+            live = np.ones(parents.size, dtype=bool)
+            live[self._free] = False
+            parents, children = parents[live], children[live]
         llc = _kahn_levels(len(self._skus), parents, children)
         stuck = np.flatnonzero(llc < 0)
         if stuck.size:
@@ -317,7 +355,9 @@ class BomGraph:
         """Replace all lines of ``parent`` and update low-level codes incrementally.
 
         Returns ``{sku: (old code, new code)}`` for every code that changed. Raises
-        :class:`BomCycleError` (graph untouched) when the change would close a cycle.
+        :class:`BomCycleError` (graph untouched) when the change would close a cycle, and
+        ``ValueError`` when a line's unit has no conversion. Each line is taken as a line of
+        ``parent`` whatever its own ``parent`` field says (the API body carries no parent).
 
         Only the components whose parent lines changed, and below them the items whose code
         actually moves, are re-walked: nodes are visited by increasing *old* code, which orders
@@ -343,24 +383,58 @@ class BomGraph:
         return self._propagate(seeds)
 
     def _propagate(self, seeds: Iterable[int]) -> dict[str, tuple[int, int]]:
+        """Move codes below ``seeds`` (whose parent lines changed), in increasing old code.
+
+        A popped node's parents all hold their final code. A node is recomputed from all its
+        parents only when it is a seed or lost the parent that gave it its code; a parent's rise
+        just offers ``parent + 1`` as a candidate; a parent's change that can move nothing
+        (a fall from below the critical level) does not even queue the child.
+        """
         llc, lp, parents, children, lc = self._llc, self._lp, self._parents, self._children, self._lc
-        heap = [(llc[s], s) for s in seeds]
+        recompute = set(seeds)
+        heap = [(llc[s], s) for s in recompute]
         heapq.heapify(heap)
-        queued = {s for _, s in heap}
+        queued = set(recompute)
+        candidate: dict[int, int] = {}
         changed: dict[str, tuple[int, int]] = {}
+        bulk_limit = len(llc) // _BULK_SHARE + _BULK_MIN
         while heap:
             _, v = heapq.heappop(heap)
-            new = 1 + max((llc[lp[lid]] for lid in parents[v]), default=-1)
-            if new == llc[v]:
+            old = llc[v]
+            if v in recompute:
+                new = 1 + max((llc[lp[lid]] for lid in parents[v]), default=-1)
+            else:
+                new = max(old, candidate[v])
+            if new == old:
                 continue
-            changed[self._skus[v]] = (llc[v], new)
+            changed[self._skus[v]] = (old, new)
             llc[v] = new
+            if len(changed) > bulk_limit:
+                return self._recompute_after(changed)
             for lid in children[v]:
                 w = lc[lid]
+                if new + 1 > llc[w]:  # w rises at least to new + 1
+                    if new + 1 > candidate.get(w, -1):
+                        candidate[w] = new + 1
+                elif new < old and llc[w] == old + 1:  # w may have lost its deepest parent
+                    recompute.add(w)
+                else:
+                    continue
                 if w not in queued:
                     queued.add(w)
                     heapq.heappush(heap, (llc[w], w))
         return changed
+
+    def _recompute_after(self, changed: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        """When a change moves a large share of the codes, one vectorised pass beats the walk."""
+        before = list(self._llc)
+        for sku, (old, _) in changed.items():
+            before[self._index[sku]] = old
+        self._recompute_all()
+        return {
+            self._skus[i]: (before[i], self._llc[i])
+            for i in np.flatnonzero(np.asarray(before) != np.asarray(self._llc)).tolist()
+        }
 
     # -- explosion and where-used ------------------------------------------------------------
 

@@ -74,6 +74,11 @@ def pointer(*parts: str | int) -> str:
     return "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
+def _at(base: str, *parts: str | int) -> str:
+    """``base`` (already escaped) extended by raw segments."""
+    return f"{base}/{pointer(*parts)}"
+
+
 def _period(start: date | None, end: date | None) -> str:
     return f"[{start.isoformat() if start else 'open'}, {end.isoformat() if end else 'open'})"
 
@@ -161,35 +166,35 @@ class _Validator:
             pass
         for i, conv in enumerate(self.batch.unit_conversions):
             record = pointer("unit_conversions", i)
-            self.reference(record, pointer(record, "from_uom"), "unit", conv.from_uom, self.units)
-            self.reference(record, pointer(record, "to_uom"), "unit", conv.to_uom, self.units)
-            self.reference(record, pointer(record, "sku"), "item", conv.sku, self.items)
-            self.number(record, pointer(record, "factor"), conv.factor, "positive")
+            self.reference(record, _at(record, "from_uom"), "unit", conv.from_uom, self.units)
+            self.reference(record, _at(record, "to_uom"), "unit", conv.to_uom, self.units)
+            self.reference(record, _at(record, "sku"), "item", conv.sku, self.items)
+            self.number(record, _at(record, "factor"), conv.factor, "positive")
             if conv.from_uom == conv.to_uom:
                 self.add(
                     record,
-                    pointer(record, "to_uom"),
+                    _at(record, "to_uom"),
                     "invalid_value",
                     "a conversion needs two different units",
                 )
 
     def item(self, record: str, item: Item) -> None:
-        self.reference(record, pointer(record, "uom"), "unit", item.uom, self.units)
-        self.reference(record, pointer(record, "family"), "family", item.family, self.families)
-        self.number(record, pointer(record, "lead_time_days"), item.lead_time_days, "non_negative")
-        self.number(record, pointer(record, "safety_stock"), item.safety_stock, "non_negative")
-        cost_ok = self.number(record, pointer(record, "standard_cost"), item.standard_cost, "non_negative")
+        self.reference(record, _at(record, "uom"), "unit", item.uom, self.units)
+        self.reference(record, _at(record, "family"), "family", item.family, self.families)
+        self.number(record, _at(record, "lead_time_days"), item.lead_time_days, "non_negative")
+        self.number(record, _at(record, "safety_stock"), item.safety_stock, "non_negative")
+        cost_ok = self.number(record, _at(record, "standard_cost"), item.standard_cost, "non_negative")
         lots = item.lot_sizing
-        lp = pointer(record, "lot_sizing")
-        self.number(record, pointer(lp, "quantity"), lots.quantity, "positive")
-        self.number(record, pointer(lp, "periods"), lots.periods, "positive")
-        min_ok = self.number(record, pointer(lp, "min_qty"), lots.min_qty, "non_negative")
-        max_ok = self.number(record, pointer(lp, "max_qty"), lots.max_qty, "positive")
-        self.number(record, pointer(lp, "multiple"), lots.multiple, "positive")
+        lp = _at(record, "lot_sizing")
+        self.number(record, _at(lp, "quantity"), lots.quantity, "positive")
+        self.number(record, _at(lp, "periods"), lots.periods, "positive")
+        min_ok = self.number(record, _at(lp, "min_qty"), lots.min_qty, "non_negative")
+        max_ok = self.number(record, _at(lp, "max_qty"), lots.max_qty, "positive")
+        self.number(record, _at(lp, "multiple"), lots.multiple, "positive")
         if lots.rule == LotSizingRule.FIXED and lots.quantity is None:
-            self.add(record, pointer(lp, "quantity"), "required", "the fixed rule needs a quantity")
+            self.add(record, _at(lp, "quantity"), "required", "the fixed rule needs a quantity")
         if lots.rule == LotSizingRule.PERIOD and lots.periods is None:
-            self.add(record, pointer(lp, "periods"), "required", "the period rule needs periods")
+            self.add(record, _at(lp, "periods"), "required", "the period rule needs periods")
         if (
             lots.rule == LotSizingRule.EOQ
             and cost_ok
@@ -197,7 +202,7 @@ class _Validator:
         ):
             self.add(
                 record,
-                pointer(record, "standard_cost"),
+                _at(record, "standard_cost"),
                 "required",
                 "the eoq rule needs a standard_cost greater than 0",
             )
@@ -210,34 +215,34 @@ class _Validator:
         ):
             self.add(
                 record,
-                pointer(lp, "max_qty"),
+                _at(lp, "max_qty"),
                 "invalid_range",
                 f"max_qty {lots.max_qty} is below min_qty {lots.min_qty}",
             )
         if item.phantom and item.kind == ItemKind.BUY:
-            self.add(record, pointer(record, "phantom"), "invalid_value", "a buy item cannot be a phantom")
+            self.add(record, _at(record, "phantom"), "invalid_value", "a buy item cannot be a phantom")
 
     def bom(self, record: str, bom: Bom) -> None:
         self.reference(record, record, "item", bom.parent, self.items)
         good_period: list[bool] = []
         for i, line in enumerate(bom.lines):
-            lp = pointer(record, "lines", i)
+            lp = _at(record, "lines", i)
             if line.parent != bom.parent:
                 self.add(
                     record,
-                    pointer(lp, "parent"),
+                    _at(lp, "parent"),
                     "invalid_value",
                     f"line belongs to '{line.parent}', not to '{bom.parent}'",
                 )
-            self.reference(record, pointer(lp, "component"), "item", line.component, self.items)
-            self.number(record, pointer(lp, "qty_per"), line.qty_per, "positive")
-            self.number(record, pointer(lp, "scrap_pct"), line.scrap_pct, "percent")
-            self.uom_path(record, pointer(lp, "uom"), line.uom, line.component)
+            self.reference(record, _at(lp, "component"), "item", line.component, self.items)
+            self.number(record, _at(lp, "qty_per"), line.qty_per, "positive")
+            self.number(record, _at(lp, "scrap_pct"), line.scrap_pct, "percent")
+            self.uom_path(record, _at(lp, "uom"), line.uom, line.component)
             ok = line.valid_from is None or line.valid_to is None or line.valid_from < line.valid_to
             if not ok:
                 self.add(
                     record,
-                    pointer(lp, "valid_to"),
+                    _at(lp, "valid_to"),
                     "invalid_period",
                     f"valid_to {line.valid_to} is not after valid_from {line.valid_from}",
                 )
@@ -265,7 +270,7 @@ class _Validator:
                     if starts_before_b_ends and b_starts_before_a_ends:
                         self.add(
                             record,
-                            pointer(record, "lines", j, "valid_from"),
+                            _at(record, "lines", j, "valid_from"),
                             "overlapping_effectivity",
                             f"effectivity {_period(b.valid_from, b.valid_to)} of component "
                             f"'{b.component}' overlaps line {i} {_period(a.valid_from, a.valid_to)}",
@@ -314,7 +319,7 @@ class _Validator:
         index = next(i for i, line in enumerate(bom.lines) if line.component == component)
         self.add(
             record,
-            pointer(record, "lines", index, "component"),
+            _at(record, "lines", index, "component"),
             "bom_cycle",
             "BOM cycle: " + " → ".join([*ring, ring[0]]),
         )
@@ -322,48 +327,44 @@ class _Validator:
     def routing(self, record: str, routing: Routing) -> None:
         self.reference(record, record, "item", routing.sku, self.items)
         if not routing.operations:
-            self.add(record, pointer(record, "operations"), "empty", "a routing needs at least one operation")
+            self.add(record, _at(record, "operations"), "empty", "a routing needs at least one operation")
         first_with_seq: dict[int, int] = {}
         for i, op in enumerate(routing.operations):
-            op_path = pointer(record, "operations", i)
-            if self.number(record, pointer(op_path, "seq"), op.seq, "positive"):
+            op_path = _at(record, "operations", i)
+            if self.number(record, _at(op_path, "seq"), op.seq, "positive"):
                 if op.seq in first_with_seq:
                     self.add(
                         record,
-                        pointer(op_path, "seq"),
+                        _at(op_path, "seq"),
                         "duplicate",
                         f"seq {op.seq} is already used by operation {first_with_seq[op.seq]}",
                     )
                 else:
                     first_with_seq[op.seq] = i
             self.reference(
-                record, pointer(op_path, "work_center"), "work center", op.work_center, self.work_centers
+                record, _at(op_path, "work_center"), "work center", op.work_center, self.work_centers
             )
-            self.number(record, pointer(op_path, "setup_minutes"), op.setup_minutes, "non_negative")
-            self.number(
-                record, pointer(op_path, "run_minutes_per_unit"), op.run_minutes_per_unit, "non_negative"
-            )
+            self.number(record, _at(op_path, "setup_minutes"), op.setup_minutes, "non_negative")
+            self.number(record, _at(op_path, "run_minutes_per_unit"), op.run_minutes_per_unit, "non_negative")
             for j, alt in enumerate(op.alternates):
-                ap = pointer(op_path, "alternates", j)
+                ap = _at(op_path, "alternates", j)
                 self.reference(
-                    record, pointer(ap, "work_center"), "work center", alt.work_center, self.work_centers
+                    record, _at(ap, "work_center"), "work center", alt.work_center, self.work_centers
                 )
-                self.number(
-                    record, pointer(ap, "run_minutes_per_unit"), alt.run_minutes_per_unit, "non_negative"
-                )
+                self.number(record, _at(ap, "run_minutes_per_unit"), alt.run_minutes_per_unit, "non_negative")
 
     def work_center(self, record: str, wc: WorkCenter) -> None:
-        self.reference(record, pointer(record, "calendar"), "calendar", wc.calendar, self.calendars)
-        self.number(record, pointer(record, "efficiency"), wc.efficiency, "positive")
-        self.number(record, pointer(record, "hourly_cost"), wc.hourly_cost, "non_negative")
+        self.reference(record, _at(record, "calendar"), "calendar", wc.calendar, self.calendars)
+        self.number(record, _at(record, "efficiency"), wc.efficiency, "positive")
+        self.number(record, _at(record, "hourly_cost"), wc.hourly_cost, "non_negative")
         if not wc.machines:
-            self.add(record, pointer(record, "machines"), "empty", "a work center needs at least one machine")
+            self.add(record, _at(record, "machines"), "empty", "a work center needs at least one machine")
         first: dict[str, int] = {}
         for i, machine in enumerate(wc.machines):
             if machine.code in first:
                 self.add(
                     record,
-                    pointer(record, "machines", i, "code"),
+                    _at(record, "machines", i, "code"),
                     "duplicate",
                     f"machine '{machine.code}' is already listed at {first[machine.code]}",
                 )
@@ -374,28 +375,28 @@ class _Validator:
         for issue in calendar_issues(calendar):
             self.add(record, f"{record}/{issue.path}", issue.code, issue.message)
         for i, exc in enumerate(calendar.exceptions):
-            field = pointer(record, "exceptions", i, "machine")
+            field = _at(record, "exceptions", i, "machine")
             self.reference(record, field, "machine", exc.machine, self.machines)
 
     def supplier(self, record: str, supplier: Supplier) -> None:
         first: dict[str, int] = {}
         for i, si in enumerate(supplier.items):
-            sp = pointer(record, "items", i)
+            sp = _at(record, "items", i)
             if si.sku in first:
                 self.add(
                     record,
-                    pointer(sp, "sku"),
+                    _at(sp, "sku"),
                     "duplicate",
                     f"item '{si.sku}' is already listed at {first[si.sku]}",
                 )
             else:
                 first[si.sku] = i
-            self.reference(record, pointer(sp, "sku"), "item", si.sku, self.items)
-            self.number(record, pointer(sp, "lead_time_days"), si.lead_time_days, "non_negative")
-            self.number(record, pointer(sp, "min_order_qty"), si.min_order_qty, "non_negative")
-            self.number(record, pointer(sp, "multiple"), si.multiple, "positive")
-            self.number(record, pointer(sp, "price"), si.price, "non_negative")
-            self.uom_path(record, pointer(sp, "uom"), si.uom, si.sku)
+            self.reference(record, _at(sp, "sku"), "item", si.sku, self.items)
+            self.number(record, _at(sp, "lead_time_days"), si.lead_time_days, "non_negative")
+            self.number(record, _at(sp, "min_order_qty"), si.min_order_qty, "non_negative")
+            self.number(record, _at(sp, "multiple"), si.multiple, "positive")
+            self.number(record, _at(sp, "price"), si.price, "non_negative")
+            self.uom_path(record, _at(sp, "uom"), si.uom, si.sku)
 
     def run(self) -> list[ValidationIssue]:
         b = self.batch

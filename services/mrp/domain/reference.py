@@ -140,9 +140,9 @@ def reference_run(snapshot: Snapshot) -> MrpResult:
             if dep > 0:
                 demand[line.component].append((counting(r), rank, r, ref, 0, parent, dep))
 
-    for po in sorted(snapshot.parent_orders, key=lambda p: p.sku):
-        if po.status == OrderStatus.FIRM and po.quantity > 0:
-            explode(po.sku, po.order_id, po.release_date, po.quantity, 2)
+    for firm in sorted(snapshot.parent_orders, key=lambda p: p.sku):
+        if firm.status == OrderStatus.FIRM and firm.quantity > 0:
+            explode(firm.sku, firm.order_id, firm.release_date, firm.quantity, 2)
 
     plans: dict[str, ItemPlan] = {}
     for sku in sorted(items, key=lambda s: (llc[s], s)):
@@ -239,15 +239,19 @@ def reference_run(snapshot: Snapshot) -> MrpResult:
             rows[release][5] += q
 
         # Pegging, unit blocks in order.
-        supply: list[list[object]] = []
+        supply_qty: list[Decimal] = []
+        supply_order: list[int] = []
         if stock > 0:
-            supply.append([stock, -1])
+            supply_qty.append(stock)
+            supply_order.append(-1)
         for d in days:
             if receipts_on(d):
-                supply.append([receipts_on(d), -1])
+                supply_qty.append(receipts_on(d))
+                supply_order.append(-1)
             for k, o in enumerate(orders):
                 if o[0] == d:
-                    supply.append([o[4], k])
+                    supply_qty.append(o[4])
+                    supply_order.append(k)
         needs: list[tuple[date, int, date, str, int, str, Decimal]] = []
         if stock < 0:
             needs.append((today, 5, today, "", 0, "", -stock))
@@ -258,18 +262,15 @@ def reference_run(snapshot: Snapshot) -> MrpResult:
         if not item.phantom:
             for need in needs:
                 left = need[6]
-                for block in supply:
+                for b in range(len(supply_qty)):
                     if left == 0:
                         break
-                    avail = block[0]
-                    assert isinstance(avail, Decimal)
-                    take = min(left, avail)
+                    take = min(left, supply_qty[b])
                     if take == 0:
                         continue
-                    block[0] = avail - take
+                    supply_qty[b] -= take
                     left -= take
-                    k = block[1]
-                    assert isinstance(k, int)
+                    k = supply_order[b]
                     if k >= 0 and need[1] != 5:
                         pegs[k].append(
                             Peg(
@@ -336,7 +337,15 @@ def reference_run(snapshot: Snapshot) -> MrpResult:
         actions.sort(key=lambda a: (a[0], a[1], a[2]))
 
         raw = tuple(
-            (d.toordinal(), *(to_micro(v) for v in rows[d]))  # type: ignore[misc]
+            (
+                d.toordinal(),
+                to_micro(rows[d][0]),
+                to_micro(rows[d][1]),
+                to_micro(rows[d][2]),
+                to_micro(rows[d][3]),
+                to_micro(rows[d][4]),
+                to_micro(rows[d][5]),
+            )
             for d in sorted(rows)
         )
         record = ItemRecord(sku, llc[sku], to_micro(stock), to_micro(safety), raw)

@@ -30,7 +30,7 @@ def spec(
 ) -> CalendarSpec:
     """A calendar body as masterdata would send it, parsed."""
     body = {
-        "weekdays": {d: shifts if shifts is not None else TWO_SHIFTS for d in days},
+        "weekdays": dict.fromkeys(days, shifts if shifts is not None else TWO_SHIFTS),
         "holidays": list(holidays),
         "exceptions": list(exceptions),
     }

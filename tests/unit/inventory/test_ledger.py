@@ -7,8 +7,10 @@ import pytest
 from services.inventory.domain.ledger import BalanceChange, StockPosition, on_hand_as_of
 from services.inventory.domain.model import (
     InsufficientStock,
+    InvalidLocation,
     InvalidMovement,
     Location,
+    LocationKind,
     Lot,
     Movement,
     MovementType,
@@ -31,15 +33,24 @@ def position_with_bolts(qty: int = 100) -> StockPosition:
     ("build", "field"),
     [
         (lambda: Movement(MovementType.RECEIPT, "BOLT", D(5), "B-01", at(1, 1)), "unit_cost"),
-        (lambda: Movement(MovementType.RECEIPT, "BOLT", D(5), "B-01", at(1, 1), unit_cost=D("-0.01")), "unit_cost"),
+        (
+            lambda: Movement(MovementType.RECEIPT, "BOLT", D(5), "B-01", at(1, 1), unit_cost=D("-0.01")),
+            "unit_cost",
+        ),
         (lambda: Movement(MovementType.ISSUE, "BOLT", D(0), "B-01", at(1, 1)), "qty"),
         (lambda: Movement(MovementType.ISSUE, "BOLT", D(-2), "B-01", at(1, 1)), "qty"),
         (lambda: Movement(MovementType.ADJUSTMENT, "BOLT", D(-2), "B-01", at(1, 1)), "reason"),
         (lambda: Movement(MovementType.ADJUSTMENT, "BOLT", D(0), "B-01", at(1, 1), reason="x"), "qty"),
         (lambda: Movement(MovementType.SCRAP, "BOLT", D(2), "B-01", at(1, 1), reason="  "), "reason"),
         (lambda: Movement(MovementType.TRANSFER, "BOLT", D(2), "B-01", at(1, 1)), "to_location"),
-        (lambda: Movement(MovementType.TRANSFER, "BOLT", D(2), "B-01", at(1, 1), to_location="B-01"), "to_location"),
-        (lambda: Movement(MovementType.ISSUE, "BOLT", D(2), "B-01", at(1, 1), to_location="B-02"), "to_location"),
+        (
+            lambda: Movement(MovementType.TRANSFER, "BOLT", D(2), "B-01", at(1, 1), to_location="B-01"),
+            "to_location",
+        ),
+        (
+            lambda: Movement(MovementType.ISSUE, "BOLT", D(2), "B-01", at(1, 1), to_location="B-02"),
+            "to_location",
+        ),
         (lambda: Movement(MovementType.ISSUE, "BOLT", D(2), "B-01", datetime(2026, 1, 1)), "at"),
     ],
 )
@@ -160,3 +171,17 @@ def test_a_lot_is_usable_on_its_expiry_date_and_expired_the_day_after():
     lot = Lot("RESIN", "L1", at(1, 1), expiry=date(2026, 3, 10))
     assert not lot.is_expired(date(2026, 3, 10))
     assert lot.is_expired(date(2026, 3, 11))
+
+
+def test_quantities_must_be_decimals_and_a_location_cannot_be_its_own_parent():
+    with pytest.raises(InvalidMovement) as error:
+        Movement(MovementType.ISSUE, "BOLT", 3, "B-01", at(1, 1))  # type: ignore[arg-type]
+    assert error.value.field == "qty"
+    with pytest.raises(InvalidLocation) as location_error:
+        Location("B-01", "bin", LocationKind.BIN, parent="B-01")
+    assert location_error.value.field == "parent"
+
+
+def test_a_timestamp_as_of_needs_an_offset():
+    with pytest.raises(ValueError, match="offset"):
+        on_hand_as_of([receipt("BOLT", 1, "1", at(1, 1))], datetime(2026, 1, 2))

@@ -22,7 +22,7 @@ from services.inventory.domain.reservations import (
     reserve,
 )
 
-from .builders import D, at, bins, issue, receipt
+from .builders import D, at, bins, issue, receipt, scrap
 
 ON = date(2026, 3, 15)
 LOTS = [
@@ -79,7 +79,14 @@ def test_a_reservation_never_exceeds_what_is_available_and_a_shortage_reserves_n
 def test_a_partial_reservation_takes_all_that_is_available():
     position = resin_stock()
     res = reserve(
-        position, reservation_id="R1", order="MO-1", sku="RESIN", qty=D(80), lots=LOTS, on=ON, allow_partial=True
+        position,
+        reservation_id="R1",
+        order="MO-1",
+        sku="RESIN",
+        qty=D(80),
+        lots=LOTS,
+        on=ON,
+        allow_partial=True,
     )
     assert res.qty == D(70)
     with pytest.raises(InsufficientStock):
@@ -130,3 +137,19 @@ def test_the_pick_list_of_an_order_gives_item_lot_bin_and_quantity_in_bin_order(
         PickLine(sku="RESIN", lot="L3", bin="B-01", qty=D(30)),
         PickLine(sku="RESIN", lot="L2", bin="B-02", qty=D(30)),
     ]
+
+
+def test_a_reservation_left_short_by_a_scrap_can_still_take_what_is_on_hand():
+    position = resin_stock()
+    res = reserve(
+        position, reservation_id="R1", order="MO-1", sku="RESIN", qty=D(30), lots=LOTS, on=ON,
+    )  # fmt: skip
+    assert lines(res) == [(L3, D(30))]
+    position.apply(scrap("RESIN", 10, at(3, 16), lot="L3"))
+    assert position.available(L3) == D(-10)
+    with pytest.raises(InsufficientStock) as error:
+        consume(position, res, at=at(3, 17))
+    assert error.value.missing == D(10)
+    assert position.reserved(L3) == D(30)  # nothing consumed
+    consume(position, res, at=at(3, 17), qty=D(20))
+    assert (position.on_hand(L3), position.reserved(L3), res.qty) == (D(0), D(10), D(10))

@@ -46,7 +46,9 @@ def test_fifo_issues_consume_the_oldest_layers_first():
     assert postings[4].value == D(0)
     fifo = valuation.cost_of("BOLT")
     assert isinstance(fifo, FifoCost)
-    assert [(layer.qty, layer.unit_cost, layer.value) for layer in fifo.layers] == [(D(70), D("1.1125"), D("77.88"))]
+    assert [(layer.qty, layer.unit_cost, layer.value) for layer in fifo.layers] == [
+        (D(70), D("1.1125"), D("77.88"))
+    ]
     assert valuation.item_value("BOLT") == ItemValue("BOLT", D(70), D("1.112571"), D("77.88"))
 
 
@@ -113,7 +115,11 @@ def test_a_standard_cost_change_revalues_the_stock_held():
 def test_fifo_negative_stock_goes_out_at_the_last_cost_and_the_next_receipt_books_the_difference():
     valuation, postings = post_all(
         CostMethod.FIFO,
-        [receipt("GLUE", 10, "2.00", at(1, 1)), issue("GLUE", 15, at(1, 2)), receipt("GLUE", 20, "2.50", at(1, 3))],
+        [
+            receipt("GLUE", 10, "2.00", at(1, 1)),
+            issue("GLUE", 15, at(1, 2)),
+            receipt("GLUE", 20, "2.50", at(1, 3)),
+        ],
     )
     # issue 15 = 10 x 2.00 + 5 x 2.00 (provisional): stock -5, worth -10.00
     assert postings[1].cogs == D("30.00")
@@ -127,7 +133,7 @@ def test_fifo_negative_stock_goes_out_at_the_last_cost_and_the_next_receipt_book
 
 
 def test_average_negative_stock_is_covered_at_the_receipt_cost_with_the_gap_booked():
-    valuation, postings = post_all(
+    valuation, _ = post_all(
         CostMethod.AVERAGE,
         [receipt("GLUE", 10, "2.00", at(1, 1)), issue("GLUE", 15, at(1, 2))],
     )
@@ -143,7 +149,11 @@ def test_average_negative_stock_is_covered_at_the_receipt_cost_with_the_gap_book
 def test_standard_negative_stock_is_valued_at_standard():
     valuation, postings = post_all(
         CostMethod.STANDARD,
-        [receipt("GLUE", 10, "2.00", at(1, 1)), issue("GLUE", 15, at(1, 2)), receipt("GLUE", 20, "2.50", at(1, 3))],
+        [
+            receipt("GLUE", 10, "2.00", at(1, 1)),
+            issue("GLUE", 15, at(1, 2)),
+            receipt("GLUE", 20, "2.50", at(1, 3)),
+        ],
         {"GLUE": D(2)},
     )
     assert valuation.item_value("GLUE") == ItemValue("GLUE", D(15), D("2.000000"), D("30.00"))
@@ -151,7 +161,11 @@ def test_standard_negative_stock_is_valued_at_standard():
 
 
 def test_a_found_quantity_comes_in_at_the_cost_the_item_is_carried_at_and_scrap_goes_out_as_cost():
-    ledger = [receipt("BOLT", 10, "2.00", at(1, 1)), adjustment("BOLT", 2, at(1, 2)), scrap("BOLT", 3, at(1, 3))]
+    ledger = [
+        receipt("BOLT", 10, "2.00", at(1, 1)),
+        adjustment("BOLT", 2, at(1, 2)),
+        scrap("BOLT", 3, at(1, 3)),
+    ]
     _, fifo = post_all(CostMethod.FIFO, ledger)
     assert (fifo[1].value, fifo[2].cogs) == (D("4.00"), D("6.00"))
     _, average = post_all(CostMethod.AVERAGE, ledger)
@@ -166,7 +180,9 @@ def test_cost_of_goods_issued_over_a_period_uses_costs_from_before_it():
 
 
 CENT = Decimal("0.01")
-quantities = st.decimals(min_value=D("0.001"), max_value=D(500), places=3, allow_nan=False, allow_infinity=False)
+quantities = st.decimals(
+    min_value=D("0.001"), max_value=D(500), places=3, allow_nan=False, allow_infinity=False
+)
 costs = st.decimals(min_value=D(0), max_value=D(80), places=6, allow_nan=False, allow_infinity=False)
 
 

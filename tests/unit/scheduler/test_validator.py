@@ -114,11 +114,17 @@ def test_reports_work_or_setup_inside_an_unavailability_window():
 
 
 def test_reports_a_fixed_assignment_that_moved():
-    problem = Problem(
-        TWO_STEP.jobs, TWO_STEP.machines, fixed=(FixedAssignment("B", "cut", "M1", 0, 4),)
-    )
-    kept = [Assignment("B", "cut", "M1", 0, 4), Assignment("A", "cut", "M1", 4, 7), Assignment("A", "weld", "M2", 7, 9)]
-    moved = [Assignment("B", "cut", "M1", 1, 5), Assignment("A", "cut", "M1", 5, 8), Assignment("A", "weld", "M2", 8, 10)]
+    problem = Problem(TWO_STEP.jobs, TWO_STEP.machines, fixed=(FixedAssignment("B", "cut", "M1", 0, 4),))
+    kept = [
+        Assignment("B", "cut", "M1", 0, 4),
+        Assignment("A", "cut", "M1", 4, 7),
+        Assignment("A", "weld", "M2", 7, 9),
+    ]
+    moved = [
+        Assignment("B", "cut", "M1", 1, 5),
+        Assignment("A", "cut", "M1", 5, 8),
+        Assignment("A", "weld", "M2", 8, 10),
+    ]
     assert validate(problem, kept) == []
     assert kinds(problem, moved) == {"fixed"}
 

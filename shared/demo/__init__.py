@@ -1,0 +1,1 @@
+"""``make demo``: drive the running stack through the gateway, as a user would, and report."""
