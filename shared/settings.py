@@ -35,6 +35,15 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     cors_origins: list[str] = Field(default_factory=list)
+    #: Base URLs of the services (``JALON_<SERVICE>_URL``), for service-to-service calls.
+    masterdata_url: str = f"http://{topology.DEFAULT_HOST}:8001"
+    inventory_url: str = f"http://{topology.DEFAULT_HOST}:8002"
+    mrp_url: str = f"http://{topology.DEFAULT_HOST}:8003"
+    capacity_url: str = f"http://{topology.DEFAULT_HOST}:8004"
+    scheduler_url: str = f"http://{topology.DEFAULT_HOST}:8005"
+
+    def service_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_url"))
 
     @property
     def effective_database_name(self) -> str:

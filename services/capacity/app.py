@@ -17,4 +17,5 @@ def create_app(settings: CapacitySettings | None = None) -> FastAPI:
             "Operation milestones, load versus capacity per work center, rough-cut checks and "
             "costed overload proposals."
         ),
+        replicas=["masterdata"],
     )

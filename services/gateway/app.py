@@ -111,7 +111,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     state = GatewayState(
         settings=settings,
-        upstreams={s: u for s in SERVICE_NAMES if (u := settings.upstream(s))},
+        upstreams={s: settings.service_url(s) for s in SERVICE_NAMES},
     )
 
     async def startup(runtime: ServiceRuntime) -> None:

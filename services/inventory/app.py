@@ -17,4 +17,5 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
             "Locations, lots, the stock ledger, reservations, valuation (FIFO, weighted "
             "average, standard), physical counts and ABC."
         ),
+        replicas=["masterdata"],
     )

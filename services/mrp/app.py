@@ -17,4 +17,5 @@ def create_app(settings: MrpSettings | None = None) -> FastAPI:
             "Sales orders (EDI included), forecasts, S&OP, MPS, MRP netting runs with pegging "
             "and action messages, and the order book."
         ),
+        replicas=["masterdata"],
     )

@@ -16,4 +16,5 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
         description=(
             "Finite-capacity scheduling with OR-Tools CP-SAT, dispatch lists and shop-floor confirmations."
         ),
+        replicas=["masterdata"],
     )

@@ -54,3 +54,29 @@ def drop_platform_tables_v1(*, outbox: bool = True, inbox: bool = True) -> None:
     if outbox:
         op.drop_index("ix_outbox_pending", table_name="outbox")
         op.drop_table("outbox")
+
+
+def create_replica_tables_v1() -> None:
+    """Tables of :mod:`shared.replica`: replicated records and each source's position."""
+    op.create_table(
+        "replica_state",
+        sa.Column("source", sa.Text(), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("needs_resync", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("records", sa.BigInteger(), nullable=False, server_default="0"),
+    )
+    op.create_table(
+        "replica_records",
+        sa.Column("source", sa.Text(), primary_key=True),
+        sa.Column("kind", sa.Text(), primary_key=True),
+        sa.Column("key", sa.Text(), primary_key=True),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("record", postgresql.JSONB(), nullable=False),
+    )
+
+
+def drop_replica_tables_v1() -> None:
+    op.drop_table("replica_records")
+    op.drop_table("replica_state")

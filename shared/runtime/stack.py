@@ -200,10 +200,10 @@ class Stack:
             }
         )
         env.pop("JALON_DATABASE_NAME", None)
+        for s in topology.DOMAIN_SERVICES:
+            env[topology.service_url_env(s.name)] = self.service_url(s.name)
         if name == "gateway":
             env[topology.ENV_BOOTSTRAP_API_KEY] = self.api_key()
-            for s in topology.DOMAIN_SERVICES:
-                env[topology.service_url_env(s.name)] = self.service_url(s.name)
         env.update(self.config.extra_env)
         return env
 

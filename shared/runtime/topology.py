@@ -54,8 +54,9 @@ ENV_HOME = "JALON_HOME"
 
 
 def service_url_env(name: str) -> str:
-    """The gateway's variable holding the base URL of service ``name``."""
-    return f"JALON_GATEWAY_{name.upper()}_URL"
+    """The variable holding the base URL of service ``name`` (for the gateway and for
+    service-to-service calls such as a replica's resync)."""
+    return f"JALON_{name.upper()}_URL"
 
 
 def port_env(name: str) -> str:

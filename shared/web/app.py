@@ -32,8 +32,9 @@ from shared.logging import configure_logging, get_logger
 from shared.messaging.connection import NatsConnection
 from shared.messaging.consumer import EventConsumer
 from shared.messaging.relay import OutboxRelay
+from shared.replica import Replica, ReplicaStatus
 from shared.settings import ServiceSettings
-from shared.web.problems import ServiceUnavailable, install_problem_handlers
+from shared.web.problems import NotFound, ServiceUnavailable, install_problem_handlers
 
 CORRELATION_HEADER = "X-Correlation-ID"
 log = get_logger(__name__)
@@ -52,6 +53,7 @@ class ServiceRuntime:
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    replicas: dict[str, Replica] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker, on_commit=self.relay.wake if self.relay else None)
@@ -102,7 +104,7 @@ async def check_database(runtime: ServiceRuntime) -> str:
         return f"failing: {type(exc).__name__}"
 
 
-def _platform_router(service: str) -> APIRouter:
+def _platform_router(service: str, *, replicated: bool) -> APIRouter:
     router = APIRouter()
 
     @router.get("/livez", include_in_schema=False)
@@ -145,6 +147,29 @@ def _platform_router(service: str) -> APIRouter:
             nats_connected=runtime.nats is not None and runtime.nats.is_connected,
         )
 
+    if replicated:
+
+        @router.get(
+            f"/v1/{service}/replicas",
+            tags=[service],
+            operation_id=f"{service}_list_replicas",
+            summary="The local replicas of other services' data: position and size",
+        )
+        async def list_replicas(runtime: RuntimeDep) -> list[ReplicaStatus]:
+            return [await r.status() for r in runtime.replicas.values()]
+
+        @router.post(
+            f"/v1/{service}/replicas/{{source}}/resync",
+            tags=[service],
+            operation_id=f"{service}_resync_replica",
+            summary="Replace a replica from its owner's export now",
+        )
+        async def resync_replica(source: str, runtime: RuntimeDep) -> ReplicaStatus:
+            replica = runtime.replicas.get(source)
+            if replica is None:
+                raise NotFound(f"{service} keeps no replica of {source!r}")
+            return await replica.resync()
+
     return router
 
 
@@ -179,6 +204,7 @@ def create_service_app(
     workers: Sequence[Worker] = (),
     publishes_events: bool = True,
     messaging: bool = True,
+    replicas: Sequence[str] = (),
     on_startup: Callable[[ServiceRuntime], Awaitable[None]] | None = None,
     on_shutdown: Callable[[ServiceRuntime], Awaitable[None]] | None = None,
 ) -> FastAPI:
@@ -204,8 +230,19 @@ def create_service_app(
                     runtime.sessionmaker, runtime.nats, poll_interval_s=settings.outbox_poll_interval_s
                 )
                 runtime.relay.start()
+            for source in replicas:
+                replica = Replica(
+                    source=source,
+                    consumer_name=f"{service}-{source}-replica",
+                    sessionmaker=runtime.sessionmaker,
+                    nats=runtime.nats,
+                    export_url=f"{settings.service_url(source)}/v1/{source}/export",
+                )
+                runtime.replicas[source] = replica
+                runtime.consumers.append(replica.consumer(max_deliver=settings.consumer_max_deliver))
+                replica.start()
             if consumers is not None:
-                runtime.consumers = list(consumers(runtime))
+                runtime.consumers += list(consumers(runtime))
                 for consumer in runtime.consumers:
                     consumer.start()
             for worker in workers:
@@ -226,6 +263,8 @@ def create_service_app(
                     await task
             for consumer in runtime.consumers:
                 await consumer.stop()
+            for replica in runtime.replicas.values():
+                await replica.stop()
             if runtime.relay is not None:
                 await runtime.relay.stop()
             if runtime.nats is not None:
@@ -257,7 +296,7 @@ def create_service_app(
         registry=app.state.metrics_registry,
         excluded_handlers=["/metrics", "/livez", "/readyz"],
     ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
-    app.include_router(_platform_router(service))
+    app.include_router(_platform_router(service, replicated=bool(replicas)))
     for router in routers:
         app.include_router(router)
     return app

