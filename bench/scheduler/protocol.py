@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from bench.common import write_section
 from bench.scheduler.baseline import solve_plain
 from bench.scheduler.instances import load, read_bks
 from services.scheduler.domain.cpsat import SolverParams, solve
@@ -171,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--output", default="-", help="markdown file, '-' for stdout")
+    parser.add_argument(
+        "--output",
+        default="-",
+        help="markdown file, '-' for stdout, 'docs' for the scheduler section of docs/benchmarks.md",
+    )
     args = parser.parse_args(argv)
     suites = args.suite or list(SUITES)
     only = {n for n in args.only.split(",") if n}
@@ -197,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     text = report(rows, args.workers, args.seed, limits)
     if args.output == "-":
         print(text)
+    elif args.output == "docs":
+        write_section("scheduler", text)
     else:
         Path(args.output).write_text(text + "\n")
     return 1 if any(r.jalon.invalid or (r.peer and r.peer.invalid) for r in rows) else 0
