@@ -38,6 +38,9 @@ class StackConfig:
     nats_port: int = topology.DEFAULT_NATS_PORT
     nats_monitor_port: int = topology.DEFAULT_NATS_MONITOR_PORT
     ports: dict[str, int] = field(default_factory=lambda: {s.name: s.default_port for s in topology.SERVICES})
+    workers: dict[str, int] = field(
+        default_factory=lambda: {w.name: w.default_count for w in topology.WORKERS}
+    )
     #: External servers instead of the embedded ones (``JALON_DATABASE_URL`` / ``JALON_NATS_URL``).
     external_database_url: str | None = None
     external_nats_url: str | None = None
@@ -57,6 +60,8 @@ class StackConfig:
         config.nats_monitor_port = int(env.get("JALON_NATS_MONITOR_PORT", config.nats_monitor_port))
         for s in topology.SERVICES:
             config.ports[s.name] = int(env.get(topology.port_env(s.name), config.ports[s.name]))
+        for w in topology.WORKERS:
+            config.workers[w.name] = int(env.get(topology.worker_count_env(w), config.workers[w.name]))
         config.external_database_url = env.get(topology.ENV_DATABASE_URL) or None
         config.external_nats_url = env.get(topology.ENV_NATS_URL) or None
         return config
@@ -263,6 +268,30 @@ class Stack:
         procs.kill_hard(self.service_pid(name))
         self.pid_file(name).unlink(missing_ok=True)
 
+    # -- workers -----------------------------------------------------------------------------
+    def worker_names(self) -> list[tuple[topology.WorkerSpec, str]]:
+        return [
+            (w, f"{w.name}-{i}")
+            for w in topology.WORKERS
+            for i in range(1, self.config.workers.get(w.name, 0) + 1)
+        ]
+
+    def start_worker(self, spec: topology.WorkerSpec, name: str) -> int:
+        pid = self.service_pid(name)
+        if pid is not None:
+            return pid
+        env = self.service_env(spec.service)
+        env["JALON_WORKER_ID"] = name
+        proc = procs.spawn(
+            [sys.executable, "-m", spec.module], log_file=self.logs_dir / f"{name}.log", env=env
+        )
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.pid_file(name).write_text(str(proc.pid))
+        if procs.wait_until(lambda: proc.poll() is not None, 1.5, 0.1):
+            tail = (self.logs_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited at start-up (code {proc.returncode}):\n{tail}")
+        return proc.pid
+
     # -- the whole -----------------------------------------------------------------------------
     def up(self, progress: Progress = _quiet) -> None:
         (self.home / "stack.json").write_text(self.config.to_json())
@@ -273,8 +302,14 @@ class Stack:
         for s in topology.SERVICES:
             progress(f"{s.name} on {self.service_url(s.name)}")
             self.start_service(s.name)
+        for spec, name in self.worker_names():
+            progress(name)
+            self.start_worker(spec, name)
 
     def down(self, progress: Progress = _quiet) -> None:
+        for _spec, name in self.worker_names():
+            if self.stop_service(name):
+                progress(f"stopped {name}")
         for s in reversed(topology.SERVICES):
             if self.stop_service(s.name):
                 progress(f"stopped {s.name}")
@@ -303,6 +338,9 @@ class Stack:
             pid = self.service_pid(s.name)
             state = "ready" if pid and self.service_ready(s.name) else ("running" if pid else "stopped")
             out.append(ComponentStatus(s.name, pid, self.service_url(s.name), state))
+        for _spec, name in self.worker_names():
+            pid = self.service_pid(name)
+            out.append(ComponentStatus(name, pid, "JetStream work queue", "ready" if pid else "stopped"))
         return out
 
 

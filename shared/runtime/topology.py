@@ -29,6 +29,16 @@ class ServiceSpec:
         return f"JALON_{self.name.upper()}_"
 
 
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """A background process that serves a service's work queue (no HTTP port)."""
+
+    name: str
+    service: str
+    module: str  # started as ``python -m <module>``
+    default_count: int = 1
+
+
 GATEWAY = ServiceSpec("gateway", 8000)
 #: Domain services, in start-up order (masterdata first: the others replicate it).
 DOMAIN_SERVICES: tuple[ServiceSpec, ...] = (
@@ -40,6 +50,10 @@ DOMAIN_SERVICES: tuple[ServiceSpec, ...] = (
 )
 SERVICES: tuple[ServiceSpec, ...] = (*DOMAIN_SERVICES, GATEWAY)
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
+#: Solve jobs from the JetStream work queue; scale them with ``JALON_SCHEDULER_WORKERS``.
+WORKERS: tuple[WorkerSpec, ...] = (
+    WorkerSpec("scheduler-worker", "scheduler", "services.scheduler.worker", default_count=0),
+)
 
 DEFAULT_POSTGRES_PORT = 5433
 DEFAULT_NATS_PORT = 4222
@@ -57,6 +71,10 @@ def service_url_env(name: str) -> str:
     """The variable holding the base URL of service ``name`` (for the gateway and for
     service-to-service calls such as a replica's resync)."""
     return f"JALON_{name.upper()}_URL"
+
+
+def worker_count_env(worker: WorkerSpec) -> str:
+    return f"JALON_{worker.service.upper()}_WORKERS"
 
 
 def port_env(name: str) -> str:
