@@ -128,13 +128,14 @@ async def purge_expired(uow: UnitOfWork) -> None:
     )
 
 
-def _fingerprint(method: str, path: str, body: bytes) -> str:
+def _fingerprint(method: str, target: str, body: bytes) -> str:
+    """Method, path with query, and the body (JSON canonicalised: key order and spacing ignored)."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = body
     digest = hashlib.sha256()
-    digest.update(method.encode() + b" " + path.encode() + b"\n")
+    digest.update(method.encode() + b" " + target.encode() + b"\n")
     digest.update(canonical)
     return digest.hexdigest()
 
@@ -151,12 +152,13 @@ async def _read(request: Request, required: bool) -> IdempotencyKey:
         )
     body = await request.body()
     path = request.url.path
+    target = f"{path}?{request.url.query}" if request.url.query else path
     return IdempotencyKey(
         key=key,
         client=request.headers.get(CLIENT_HEADER, "anonymous"),
         method=request.method,
         path=path,
-        fingerprint=_fingerprint(request.method, path, body),
+        fingerprint=_fingerprint(request.method, target, body),
     )
 
 
