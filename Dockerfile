@@ -36,6 +36,10 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 # -- runtime: the virtualenv and an unprivileged user, nothing else ------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
+# A font, so that charts rendered to PNG (load charts, Gantt) carry their text.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 jalon \
     && useradd --system --uid 10001 --gid jalon --home-dir /home/jalon --create-home \
         --shell /usr/sbin/nologin jalon

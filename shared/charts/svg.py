@@ -31,14 +31,9 @@ def fmt(value: float) -> str:
 
 
 def esc(text: object) -> str:
-    """Text safe inside an element or a double-quoted attribute (``& < > "`` escaped, control chars dropped)."""
+    """Text safe in an element or a double-quoted attribute (``& < > "`` escaped, control chars dropped)."""
     cleaned = _INVALID_XML.sub("", str(text))
-    return (
-        cleaned.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-    )
+    return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def text_width(text: str, font_size: float) -> float:
@@ -116,7 +111,14 @@ class Svg:
 
     # -- shapes ----------------------------------------------------------------------------------
     def rect(
-        self, x: float, y: float, width: float, height: float, *, tooltip: str | None = None, **values: AttrValue
+        self,
+        x: float,
+        y: float,
+        width: float,
+        height: float,
+        *,
+        tooltip: str | None = None,
+        **values: AttrValue,
     ) -> None:
         content = element("title", esc(tooltip)) if tooltip else None
         self._parts.append(
@@ -163,7 +165,6 @@ def nice_step(span: float, target_ticks: int = 5) -> float:
         if raw <= mult * magnitude:
             return mult * magnitude
     return 10 * magnitude
-
 
 
 def nice_ticks(maximum: float, target_ticks: int = 5) -> list[float]:
