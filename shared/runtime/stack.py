@@ -281,9 +281,10 @@ class Stack:
         if pid is not None:
             return pid
         env = self.service_env(spec.service)
-        env["JALON_WORKER_ID"] = name
         proc = procs.spawn(
-            [sys.executable, "-m", spec.module], log_file=self.logs_dir / f"{name}.log", env=env
+            [sys.executable, "-m", spec.module, "--worker-id", name],
+            log_file=self.logs_dir / f"{name}.log",
+            env=env,
         )
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.pid_file(name).write_text(str(proc.pid))
@@ -308,8 +309,10 @@ class Stack:
 
     def down(self, progress: Progress = _quiet) -> None:
         for _spec, name in self.worker_names():
-            if self.stop_service(name):
+            # A worker hands its current job back within its grace period (10 s) before exiting.
+            if procs.terminate(self.service_pid(name), timeout=30.0):
                 progress(f"stopped {name}")
+            self.pid_file(name).unlink(missing_ok=True)
         for s in reversed(topology.SERVICES):
             if self.stop_service(s.name):
                 progress(f"stopped {s.name}")

@@ -52,7 +52,7 @@ SERVICES: tuple[ServiceSpec, ...] = (*DOMAIN_SERVICES, GATEWAY)
 SERVICE_NAMES: tuple[str, ...] = tuple(s.name for s in SERVICES)
 #: Solve jobs from the JetStream work queue; scale them with ``JALON_SCHEDULER_WORKERS``.
 WORKERS: tuple[WorkerSpec, ...] = (
-    WorkerSpec("scheduler-worker", "scheduler", "services.scheduler.worker", default_count=0),
+    WorkerSpec("scheduler-worker", "scheduler", "services.scheduler.worker", default_count=1),
 )
 
 DEFAULT_POSTGRES_PORT = 5433

@@ -21,8 +21,9 @@ from fastapi_problem.error import (
     UnauthorisedProblem,
     UnprocessableProblem,
 )
-from fastapi_problem.handler import add_exception_handler, new_exception_handler
+from fastapi_problem.handler import new_exception_handler
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 __all__ = [
     "BadGateway",
@@ -161,10 +162,67 @@ def _request_validation_handler(_eh: Any, _request: Request, exc: RequestValidat
     return ValidationFailed(validation_errors(exc))
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def _problem_openapi(app: FastAPI) -> None:
+    """Describe error answers as problem documents in the app's OpenAPI (422 and 4XX/5XX)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for item in schema.get("paths", {}).values():
+            for op in item.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                responses = op["responses"]
+                if "422" in responses:
+                    responses["422"]["content"] = problem
+                responses.setdefault("4XX", {"description": "Client error", "content": problem})
+                responses.setdefault("5XX", {"description": "Server error", "content": problem})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI, logger: logging.Logger | None = None) -> None:
     handler = new_exception_handler(
         logger=logger or logging.getLogger("jalon.problems"),
         unhandled_wrappers={"default": InternalError},
         request_validation_handler=_request_validation_handler,
     )
-    add_exception_handler(app, handler, generic_swagger_defaults=False)
+    # The handlers only; our own OpenAPI description of problems (the library's assumes every
+    # declared 422 has a JSON content and fails on routes that declare their own).
+    for exc_type in (Exception, Problem, HTTPException, RequestValidationError):
+        app.add_exception_handler(exc_type, handler)
+    _problem_openapi(app)

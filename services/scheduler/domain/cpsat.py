@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -397,15 +398,24 @@ class _CpModel:
 
 
 class _ProgressReporter(cp_model.CpSolverSolutionCallback):
-    def __init__(self, on_progress: ProgressCallback | None, level: int, started: float) -> None:
+    def __init__(
+        self,
+        on_progress: ProgressCallback | None,
+        level: int,
+        started: float,
+        stop: threading.Event | None = None,
+    ) -> None:
         super().__init__()
         self._on_progress = on_progress
         self._level = level
         self._started = started
+        self._stop = stop
         self.solutions = 0
 
     def on_solution_callback(self) -> None:
         self.solutions += 1
+        if self._stop is not None and self._stop.is_set():
+            self.stop_search()
         if self._on_progress is not None:
             self._on_progress(
                 Progress(
@@ -439,10 +449,28 @@ def _within_horizon(problem: Problem, schedule: Sequence[Assignment]) -> bool:
     return problem.horizon is None or all(a.end <= problem.horizon for a in schedule)
 
 
+def _stop_when_set(solver: cp_model.CpSolver, stop: threading.Event, done: threading.Event) -> None:
+    """Watch ``stop`` while ``solver`` runs and stop its search (asynchronously) once it is set.
+
+    ``StopSearch`` before the search has begun does nothing, so it is repeated until ``done``."""
+    while not done.is_set():
+        if stop.wait(0.05):
+            solver.stop_search()
+            done.wait(0.05)
+
+
 def solve(
-    problem: Problem, params: SolverParams | None = None, on_progress: ProgressCallback | None = None
+    problem: Problem,
+    params: SolverParams | None = None,
+    on_progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> Solution:
-    """The best schedule found within ``params.time_limit_s``, with honest status, bound and gap."""
+    """The best schedule found within ``params.time_limit_s``, with honest status, bound and gap.
+
+    Setting ``stop`` (from any thread) ends the search within about 0.1 s: the answer is then the
+    best schedule found so far, never claimed optimal unless it was proven before the stop, and
+    ``stats["stopped"]`` is true. (The tardiness local search, when it runs, is not interrupted.)
+    """
     params = params or SolverParams()
     started = time.monotonic()
     deadline = started + params.time_limit_s
@@ -490,7 +518,7 @@ def solve(
         remaining = deadline - time.monotonic()
         levels_left = len(problem.objective) - level
         budget = remaining if levels_left == 1 else remaining * 0.7
-        if budget < 0.05:
+        if budget < 0.05 or (stop is not None and stop.is_set()):
             proven = False
             break
         cm = _CpModel(problem, horizon, params.redundant_cumulative)
@@ -506,8 +534,20 @@ def solve(
         solver.parameters.log_search_progress = params.log_search_progress
         for name, raw in params.cp_sat_parameters.items():
             setattr(solver.parameters, name, raw)
-        reporter = _ProgressReporter(on_progress, level, started)
-        cp_status = solver.solve(cm.model, reporter)
+        reporter = _ProgressReporter(on_progress, level, started, stop)
+        if stop is None:
+            cp_status = solver.solve(cm.model, reporter)
+        else:
+            searched = threading.Event()
+            watcher = threading.Thread(
+                target=_stop_when_set, args=(solver, stop, searched), name="cp-sat-stop", daemon=True
+            )
+            watcher.start()
+            try:
+                cp_status = solver.solve(cm.model, reporter)
+            finally:
+                searched.set()
+                watcher.join()
         stats[f"level{level}_status"] = solver.status_name(cp_status)
         stats[f"level{level}_solutions"] = reporter.solutions
         stats[f"level{level}_conflicts"] = solver.num_conflicts
@@ -538,6 +578,8 @@ def solve(
             proven = False
         kept.append((objective, value))
 
+    if stop is not None and stop.is_set():
+        stats["stopped"] = True
     elapsed = time.monotonic() - started
     if incumbent is None:
         return Solution(
