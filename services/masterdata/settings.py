@@ -7,3 +7,5 @@ from shared.settings import ServiceSettings
 
 class MasterDataSettings(ServiceSettings):
     service_name: str = "masterdata"
+    #: Load all master data into memory at start (else on first use).
+    load_catalog_at_start: bool = True

@@ -28,9 +28,9 @@ class RecordColumns(MasterDataModel):
     record: dict[str, Any] = Field(sa_type=JSONB, nullable=False)
     version: int = Field(sa_type=Integer, nullable=False)
     last_seq: int = Field(sa_type=BigInteger, nullable=False)
-    created_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_by: str | None = Field(default=None, sa_type=Text)
-    updated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    updated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     updated_by: str | None = Field(default=None, sa_type=Text)
 
 
@@ -93,7 +93,7 @@ class HistoryRow(MasterDataModel, table=True):
     key: str = Field(sa_type=Text)
     version: int
     op: str = Field(sa_type=Text)  # create | update | delete
-    changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     changed_by: str | None = Field(default=None, sa_type=Text)
     import_id: str | None = Field(default=None, sa_type=Text)
     changes: list[dict[str, Any]] = Field(sa_type=JSONB)
@@ -104,7 +104,7 @@ class ImportRow(MasterDataModel, table=True):
 
     id: str = Field(sa_type=Text, primary_key=True)
     status: str = Field(sa_type=Text)
-    created_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_by: str | None = Field(default=None, sa_type=Text)
     seq_from: int | None = Field(default=None, sa_type=BigInteger)
     seq_to: int | None = Field(default=None, sa_type=BigInteger)

@@ -31,7 +31,7 @@ RECORD_TABLES = (
 )
 
 
-def _record_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _record_columns() -> list[sa.Column]:
     return [
         sa.Column("key", sa.Text(), primary_key=True),
         sa.Column("record", postgresql.JSONB(), nullable=False),
@@ -47,7 +47,7 @@ def _record_columns() -> list[sa.Column]:  # type: ignore[type-arg]
 def upgrade() -> None:
     op.execute("CREATE SEQUENCE change_seq AS bigint START 1")
     for name in RECORD_TABLES:
-        extra: list[sa.Column] = []  # type: ignore[type-arg]
+        extra: list[sa.Column] = []
         if name == "items":
             extra = [
                 sa.Column("kind", sa.Text(), nullable=False),

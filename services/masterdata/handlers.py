@@ -1,0 +1,515 @@
+"""Use cases of the masterdata service: every write goes through :func:`apply_changes`.
+
+The **catalog** is this process's in-memory copy of all master data (domain records, versions, the
+BOM graph with its low-level codes) at a change number ``seq``. It is loaded at start and reloaded
+whenever the database's last committed change number differs from it (another process wrote), so
+a BOM change re-walks only what it touches (the 100k-item target) instead of reading every BOM.
+``catalog.lock`` (an asyncio lock) is held by a writer from its first read to its commit, and
+briefly by readers, so nobody in the process sees a half-applied change.
+
+A write, in one transaction:
+
+1. ``pg_advisory_xact_lock(WRITE_LOCK)`` serialises writers across processes; the catalog is
+   brought up to date; ``If-Match`` and delete references are checked against it.
+2. ``domain.validation.validate_batch`` checks the would-be state; any issue is a 422
+   ``ValidationFailed`` naming each field and record, and nothing is written.
+3. Records equal to what is stored are skipped (no version, no event). Each other record gets
+   ``version + 1`` (1 on creation) and a change number from ``change_seq``; BOM changes update the
+   low-level codes (incrementally, or by one full pass for big imports); each moved code is a change
+   too (kind ``low_level_code``).
+4. Rows, history (``domain.history.diff_records``) and outbox events are written; the caller
+   commits. Any failure after the catalog was touched invalidates it (reloaded on next use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.masterdata.db import repositories as repo
+from services.masterdata.domain.bom import BomGraph
+from services.masterdata.domain.history import diff_records
+from services.masterdata.domain.model import (
+    Bom,
+    Item,
+    MasterData,
+    MasterDataBatch,
+    UnitConversion,
+    UnitConverter,
+)
+from services.masterdata.domain.validation import ValidationIssue, issue_counts, validate_batch
+from services.masterdata.events import (
+    COLLECTIONS,
+    KINDS,
+    LOW_LEVEL_CODE,
+    SNAPSHOT_THRESHOLD,
+    from_record,
+    jsonable,
+    key_of,
+    record_event,
+    snapshot_event,
+    to_record,
+)
+from shared.db.uow import UnitOfWork
+from shared.logging import get_logger
+from shared.web.problems import Conflict, ValidationFailed
+
+log = get_logger(__name__)
+
+#: More BOM changes than this in one write: rebuild the graph in one vectorised pass.
+GRAPH_REBUILD_FROM = 1000
+MAX_REFERRERS_LISTED = 20
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# -- the catalog -----------------------------------------------------------------------------------
+
+
+class Catalog:
+    """All master data of this process, as of change number ``seq`` (-1: must be loaded)."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.seq = -1
+        self.records: dict[str, dict[str, Any]] = {k: {} for k in KINDS}
+        self.versions: dict[str, dict[str, int]] = {k: {} for k in KINDS}
+        self.llc_versions: dict[str, int] = {}
+        self.graph = BomGraph()
+        self.loaded_in_s = 0.0
+
+    def invalidate(self) -> None:
+        self.seq = -1
+
+    @property
+    def items(self) -> dict[str, Item]:
+        return self.records["item"]
+
+    def conversions(self) -> tuple[UnitConversion, ...]:
+        return tuple(self.records["unit_conversion"].values())
+
+    def converter(self) -> UnitConverter:
+        return UnitConverter(self.conversions())
+
+    def master_data(self) -> MasterData:
+        r = self.records
+        return MasterData(
+            items=r["item"],
+            boms=r["bom"],
+            routings=r["routing"],
+            work_centers=r["work_center"],
+            calendars=r["calendar"],
+            suppliers=r["supplier"],
+            units=r["unit"],
+            unit_conversions=self.conversions(),
+            families=r["family"],
+        )
+
+    def build_graph(self) -> BomGraph:
+        boms: Iterable[Bom] = self.records["bom"].values()
+        return BomGraph(
+            self.items.values(),
+            (line for bom in boms for line in bom.lines),
+            self.converter(),
+        )
+
+    async def load(self, raw: repo.Raw) -> None:
+        """Read everything (the caller's transaction gives the snapshot)."""
+        started = time.perf_counter()
+        seq = await repo.last_committed_seq(raw)
+        records: dict[str, dict[str, Any]] = {}
+        versions: dict[str, dict[str, int]] = {}
+        llc_versions: dict[str, int] = {}
+        for kind in KINDS:
+            rows = await repo.load_kind(raw, kind)
+            records[kind] = {r.key: from_record(kind, _loads(r.record)) for r in rows}
+            versions[kind] = {r.key: r.version for r in rows}
+            if kind == "item":
+                llc_versions = {r.key: r.llc_version for r in rows if r.llc_version}
+        self.records, self.versions, self.llc_versions = records, versions, llc_versions
+        self.graph = self.build_graph()
+        self.seq = seq
+        self.loaded_in_s = time.perf_counter() - started
+        log.info(
+            "catalog loaded",
+            seq=seq,
+            items=len(self.items),
+            bom_lines=self.graph.line_count,
+            seconds=round(self.loaded_in_s, 3),
+        )
+
+    async def sync(self, raw: repo.Raw) -> None:
+        if await repo.last_committed_seq(raw) != self.seq:
+            await self.load(raw)
+
+    @contextlib.asynccontextmanager
+    async def reading(self, engine: AsyncEngine) -> AsyncIterator[Catalog]:
+        """Hold the lock, with the catalog at the last committed change."""
+        async with self.lock:
+            async with engine.connect() as plain:
+                conn = await plain.execution_options(isolation_level="REPEATABLE READ")
+                async with conn.begin():
+                    await self.sync(await repo.raw_of(conn))
+            yield self
+
+
+# -- changes ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    kind: str
+    key: str
+    op: str  # create | update | delete
+    old: Any
+    new: Any
+    version: int
+    seq: int = 0
+    record: dict[str, Any] | None = None
+
+
+@dataclass
+class Outcome:
+    changes: list[Change] = field(default_factory=list)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    low_level_codes: list[Change] = field(default_factory=list)
+    seq_from: int | None = None
+    seq_to: int | None = None
+    events: str = "none"  # none | per_record | snapshot
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for kind in KINDS:
+            c = {"created": 0, "updated": 0, "deleted": 0, "unchanged": self.unchanged.get(kind, 0)}
+            for ch in self.changes:
+                if ch.kind == kind:
+                    c[ch.op + "d"] += 1
+            if any(c.values()):
+                out[COLLECTIONS[kind]] = c
+        if self.low_level_codes:
+            out["low_level_codes"] = {"updated": len(self.low_level_codes)}
+        return out
+
+
+def problem_from_issues(
+    issues: list[ValidationIssue], field_of: Callable[[str], str] | None = None
+) -> ValidationFailed:
+    errors = [
+        {
+            "field": field_of(i.field) if field_of else i.field,
+            "message": i.message,
+            "code": i.code,
+            "record": i.record,
+        }
+        for i in issues
+    ]
+    counts = ", ".join(f"{n} {code}" for code, n in issue_counts(issues).most_common())
+    return ValidationFailed(errors, detail=f"{len(issues)} problem(s), nothing was changed: {counts}")
+
+
+def referrers(catalog: Catalog, kind: str, key: str) -> list[dict[str, str]]:
+    """Records that refer to ``kind``/``key`` (a delete is refused while there are any)."""
+    r = catalog.records
+    out: list[dict[str, str]] = []
+
+    def add(k: str, rk: str, f: str) -> None:
+        out.append({"kind": k, "key": rk, "field": f})
+
+    if kind == "item":
+        if key in catalog.graph:
+            for w in catalog.graph.where_used(key):
+                add("bom", w.sku, "lines.component")
+        if key in r["bom"]:
+            add("bom", key, "parent")
+        if key in r["routing"]:
+            add("routing", key, "sku")
+        for s in r["supplier"].values():
+            if any(si.sku == key for si in s.items):
+                add("supplier", s.code, "items.sku")
+        for ck, c in r["unit_conversion"].items():
+            if c.sku == key:
+                add("unit_conversion", ck, "sku")
+    elif kind == "unit":
+        for it in r["item"].values():
+            if it.uom == key:
+                add("item", it.sku, "uom")
+        for ck, c in r["unit_conversion"].items():
+            if key in (c.from_uom, c.to_uom):
+                add("unit_conversion", ck, "from_uom" if c.from_uom == key else "to_uom")
+        for b in r["bom"].values():
+            if any(ln.uom == key for ln in b.lines):
+                add("bom", b.parent, "lines.uom")
+        for s in r["supplier"].values():
+            if any(si.uom == key for si in s.items):
+                add("supplier", s.code, "items.uom")
+    elif kind == "family":
+        for it in r["item"].values():
+            if it.family == key:
+                add("item", it.sku, "family")
+    elif kind == "calendar":
+        for wc in r["work_center"].values():
+            if wc.calendar == key:
+                add("work_center", wc.code, "calendar")
+    elif kind == "work_center":
+        for rt in r["routing"].values():
+            for op in rt.operations:
+                if op.work_center == key or any(a.work_center == key for a in op.alternates):
+                    add("routing", rt.sku, "operations.work_center")
+                    break
+        wc = r["work_center"].get(key)
+        if wc is not None:
+            others = {m.code for c, w in r["work_center"].items() if c != key for m in w.machines}
+            mine = {m.code for m in wc.machines} - others
+            for cal in r["calendar"].values():
+                if any(e.machine in mine for e in cal.exceptions):
+                    add("calendar", cal.code, "exceptions.machine")
+    return out
+
+
+def _llc_after(catalog: Catalog, bom_changes: list[Change], rebuild: bool) -> dict[str, tuple[int, int]]:
+    """Update the catalog's graph for the BOM changes; ``{sku: (old, new)}`` of moved codes."""
+    graph = catalog.graph
+    if rebuild or len(bom_changes) > GRAPH_REBUILD_FROM:
+        before = graph.low_level_codes()
+        catalog.graph = graph = catalog.build_graph()
+        after = graph.low_level_codes()
+        return {s: (before.get(s, 0), c) for s, c in after.items() if before.get(s, 0) != c}
+    moved: dict[str, tuple[int, int]] = {}
+    for ch in bom_changes:
+        lines = ch.new.lines if ch.new is not None else ()
+        for sku, (old, new) in graph.replace_lines(ch.key, lines).items():
+            first = moved[sku][0] if sku in moved else old
+            moved[sku] = (first, new)
+    return {s: (o, n) for s, (o, n) in moved.items() if o != n}
+
+
+async def apply_changes(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    batch: MasterDataBatch,
+    *,
+    deletes: Iterable[tuple[str, str]] = (),
+    by: str | None,
+    import_id: str | None = None,
+    precheck: Callable[[Catalog], None] | None = None,
+    field_of: Callable[[str], str] | None = None,
+    allow_snapshot: bool = False,
+) -> Outcome:
+    """Validate ``batch`` (upserts) and ``deletes`` against the current data and write them.
+
+    The caller holds ``catalog.lock`` and commits ``uow`` afterwards.
+    """
+    assert catalog.lock.locked(), "hold catalog.lock across the write and its commit"
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    raw = await repo.raw_of(uow.session)
+    await repo.lock_writes(raw)
+    await catalog.sync(raw)
+    timings["lock_and_sync_ms"] = (time.perf_counter() - t0) * 1000
+    if precheck is not None:
+        precheck(catalog)
+    deletes = list(deletes)
+    for kind, key in deletes:
+        found = referrers(catalog, kind, key)
+        if found:
+            names = ", ".join(f"{f['kind']} {f['key']}" for f in found[:5])
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            raise Conflict(
+                f"{kind} {key!r} is referred to by {names}{more}; change or delete those first",
+                referrers=found[:MAX_REFERRERS_LISTED],
+                referrer_count=len(found),
+            )
+    t1 = time.perf_counter()
+    issues = validate_batch(batch, catalog.master_data())
+    timings["validate_ms"] = (time.perf_counter() - t1) * 1000
+    if issues:
+        raise problem_from_issues(issues, field_of)
+
+    # -- what changes
+    t2 = time.perf_counter()
+    outcome = Outcome(timings_ms=timings)
+    changes = outcome.changes
+    for kind in KINDS:
+        current, versions = catalog.records[kind], catalog.versions[kind]
+        for obj in getattr(batch, COLLECTIONS[kind]):
+            key = key_of(kind, obj)
+            old = current.get(key)
+            if old == obj:
+                outcome.unchanged[kind] = outcome.unchanged.get(kind, 0) + 1
+                continue
+            version = versions.get(key, 0) + 1
+            changes.append(Change(kind, key, "create" if old is None else "update", old, obj, version))
+    for kind, key in deletes:
+        old = catalog.records[kind].get(key)
+        if old is not None:
+            changes.append(Change(kind, key, "delete", old, None, catalog.versions[kind][key] + 1))
+    if not changes:
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return outcome
+
+    # -- the catalog moves (invalidated if anything below fails)
+    try:
+        rebuild_graph = False
+        for ch in changes:
+            table, versions = catalog.records[ch.kind], catalog.versions[ch.kind]
+            if ch.new is None:
+                del table[ch.key]
+                del versions[ch.key]
+            else:
+                table[ch.key] = ch.new
+                versions[ch.key] = ch.version
+            if ch.kind == "unit_conversion" or (
+                ch.kind == "item" and ch.old is not None and ch.new is not None and ch.old.uom != ch.new.uom
+            ):
+                rebuild_graph = True
+            elif ch.kind == "item" and ch.new is not None:
+                catalog.graph.set_item(ch.new)
+        bom_changes = [ch for ch in changes if ch.kind == "bom"]
+        moved = _llc_after(catalog, bom_changes, rebuild_graph) if bom_changes or rebuild_graph else {}
+        for sku in sorted(moved):
+            if sku not in catalog.items:
+                continue
+            version = catalog.llc_versions.get(sku, 0) + 1
+            catalog.llc_versions[sku] = version
+            old_code, new_code = moved[sku]
+            outcome.low_level_codes.append(
+                Change(
+                    LOW_LEVEL_CODE,
+                    sku,
+                    "update",
+                    {"sku": sku, "low_level_code": old_code},
+                    {"sku": sku, "low_level_code": new_code},
+                    version,
+                )
+            )
+        timings["derive_ms"] = (time.perf_counter() - t2) * 1000
+
+        # -- change numbers, rows, history, events
+        t3 = time.perf_counter()
+        every = changes + outcome.low_level_codes
+        first = await repo.take_seqs(raw, len(every))
+        for n, ch in enumerate(every):
+            ch.seq = first + n
+        outcome.seq_from, outcome.seq_to = first, first + len(every) - 1
+        history: list[repo.HistoryWrite] = []
+        for kind in KINDS:
+            writes: list[repo.RecordWrite] = []
+            gone: list[str] = []
+            for ch in changes:
+                if ch.kind != kind:
+                    continue
+                if ch.new is None:
+                    gone.append(ch.key)
+                    diff = [{"field": "", "old": jsonable(ch.old), "new": None}]
+                    history.append(
+                        repo.HistoryWrite(
+                            ch.seq, kind, ch.key, ch.version, "delete", by, import_id, _dumps(diff)
+                        )
+                    )
+                    continue
+                ch.record = to_record(kind, ch.new)
+                text = _dumps(ch.record)
+                item = ch.new if kind == "item" else None
+                writes.append(
+                    repo.RecordWrite(
+                        ch.key,
+                        text,
+                        ch.version,
+                        ch.seq,
+                        by,
+                        kind_col=item.kind.value if item else None,
+                        family=item.family if item else None,
+                        phantom=item.phantom if item else False,
+                    )
+                )
+                if ch.old is None:
+                    changes_json = '[{"field":"","old":null,"new":' + text + "}]"
+                else:
+                    changes_json = _dumps(
+                        [
+                            {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)}
+                            for c in diff_records(ch.old, ch.new)
+                        ]
+                    )
+                history.append(
+                    repo.HistoryWrite(ch.seq, kind, ch.key, ch.version, ch.op, by, import_id, changes_json)
+                )
+            await repo.upsert_records(raw, kind, writes)
+            await repo.delete_records(raw, kind, gone)
+        for ch in outcome.low_level_codes:
+            ch.record = ch.new
+            diff = [
+                {"field": "low_level_code", "old": ch.old["low_level_code"], "new": ch.new["low_level_code"]}
+            ]
+            history.append(
+                repo.HistoryWrite(
+                    ch.seq, LOW_LEVEL_CODE, ch.key, ch.version, "update", by, import_id, _dumps(diff)
+                )
+            )
+        await repo.update_low_level_codes(
+            raw, [(ch.key, ch.new["low_level_code"], ch.version) for ch in outcome.low_level_codes]
+        )
+        await repo.insert_history(raw, history)
+        if allow_snapshot and len(every) >= SNAPSHOT_THRESHOLD:
+            uow.emit(snapshot_event(outcome.seq_to, import_id or ""))
+            outcome.events = "snapshot"
+        else:
+            for ch in every:
+                uow.emit(record_event(ch.kind, ch.key, ch.seq, ch.version, ch.record))
+            outcome.events = "per_record"
+        catalog.seq = outcome.seq_to
+        timings["write_ms"] = (time.perf_counter() - t3) * 1000
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+    except BaseException:
+        catalog.invalidate()
+        raise
+    return outcome
+
+
+def batch_of(kind: str, objs: Iterable[Any]) -> MasterDataBatch:
+    return MasterDataBatch(**{COLLECTIONS[kind]: tuple(objs)})
+
+
+# -- derived data ----------------------------------------------------------------------------------
+
+
+def explosion_body(catalog: Catalog, sku: str, at: date, qty: Decimal) -> dict[str, Any]:
+    ex = catalog.graph.explode(sku, at, qty)
+    return {
+        "sku": sku,
+        "quantity": jsonable(qty),
+        "at": at.isoformat(),
+        "lines": [
+            {
+                "level": ln.level,
+                "path": list(ln.path),
+                "sku": ln.sku,
+                "qty_per": jsonable(ln.qty_per),
+                "quantity": jsonable(ln.quantity),
+                "low_level_code": ln.low_level_code,
+                "phantom": catalog.items[ln.sku].phantom if ln.sku in catalog.items else False,
+            }
+            for ln in ex.lines
+        ],
+        "totals": [{"sku": s, "quantity": jsonable(q)} for s, q in ex.totals.items()],
+    }
+
+
+def records_by_key(catalog: Catalog, kind: str) -> Mapping[str, Any]:
+    return catalog.records[kind]
