@@ -227,7 +227,11 @@ class Replica:
         async with self._sessionmaker() as session:
             row = (
                 await session.execute(
-                    text("SELECT seq, needs_resync, records FROM replica_state WHERE source = :s"),
+                    text(
+                        "SELECT seq, needs_resync, "
+                        "(SELECT count(*) FROM replica_records r WHERE r.source = :s) "
+                        "FROM replica_state WHERE source = :s"
+                    ),
                     {"s": self.source},
                 )
             ).first()

@@ -56,11 +56,14 @@ UNITS: list[Body] = [
     {"code": "KG", "name": "kilogram"},
 ]
 
+#: Make items assembled in batches of at least 20: also the lot that spreads setup in costing.
+_MIN20: Body = {"rule": "lot_for_lot", "min_qty": "20"}
+
 ITEMS: list[Body] = [
     # -- end items (level 0)
-    _item("BIKE-CITY-M", "City bike, 52 cm frame", "make", "CITY", 2, "0", safety="5"),
-    _item("BIKE-CITY-L", "City bike, 58 cm frame", "make", "CITY", 2, "0", safety="3"),
-    _item("BIKE-TREK-M", "Trekking bike, 54 cm frame", "make", "TREK", 3, "0", safety="2"),
+    _item("BIKE-CITY-M", "City bike, 52 cm frame", "make", "CITY", 2, "0", safety="5", lot=_MIN20),
+    _item("BIKE-CITY-L", "City bike, 58 cm frame", "make", "CITY", 2, "0", safety="3", lot=_MIN20),
+    _item("BIKE-TREK-M", "Trekking bike, 54 cm frame", "make", "TREK", 3, "0", safety="2", lot=_MIN20),
     _item(
         "BIKE-KIDS-20", "Kids' bike, 20 inch", "make", "KIDS", 2, "0", lot={"rule": "fixed", "quantity": "10"}
     ),
@@ -72,7 +75,7 @@ ITEMS: list[Body] = [
         "FRAMES",
         2,
         "0",
-        lot={"rule": "period", "periods": 5},
+        lot={"rule": "period", "periods": 5, "min_qty": "20"},
     ),
     _item(
         "FRAME-CITY-L",
@@ -81,7 +84,7 @@ ITEMS: list[Body] = [
         "FRAMES",
         2,
         "0",
-        lot={"rule": "period", "periods": 5},
+        lot={"rule": "period", "periods": 5, "min_qty": "20"},
     ),
     _item(
         "FRAME-TREK-M",
@@ -90,7 +93,7 @@ ITEMS: list[Body] = [
         "FRAMES",
         3,
         "0",
-        lot={"rule": "period", "periods": 5},
+        lot={"rule": "period", "periods": 5, "min_qty": "20"},
     ),
     _item(
         "FRAME-KIDS-20",
@@ -101,9 +104,9 @@ ITEMS: list[Body] = [
         "0",
         lot={"rule": "fixed", "quantity": "20"},
     ),
-    _item("WELD-CITY-M", "Welded city frame 52 (raw)", "make", "FRAMES", 1, "0"),
-    _item("WELD-CITY-L", "Welded city frame 58 (raw)", "make", "FRAMES", 1, "0"),
-    _item("WELD-TREK-M", "Welded trekking frame 54 (raw)", "make", "FRAMES", 2, "0"),
+    _item("WELD-CITY-M", "Welded city frame 52 (raw)", "make", "FRAMES", 1, "0", lot=_MIN20),
+    _item("WELD-CITY-L", "Welded city frame 58 (raw)", "make", "FRAMES", 1, "0", lot=_MIN20),
+    _item("WELD-TREK-M", "Welded trekking frame 54 (raw)", "make", "FRAMES", 2, "0", lot=_MIN20),
     _item(
         "WHEEL-700",
         "Wheel 700c, laced and trued",
@@ -453,6 +456,12 @@ CALENDARS: list[Body] = [
     {
         "code": "1x8",
         "weekdays": {d: [["08:00", "16:00"]] for d in _WEEK},
+        "holidays": _HOLIDAYS,
+        "exceptions": [],
+    },
+    {
+        "code": "2x8",
+        "weekdays": {d: [["06:00", "14:00"], ["14:00", "22:00"]] for d in _WEEK},
         "holidays": _HOLIDAYS,
         "exceptions": [],
     },
