@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.inventory.api import routers
+from services.inventory.events import consumers
 from services.inventory.settings import InventorySettings
 from shared.web.app import create_service_app
 
@@ -17,5 +19,7 @@ def create_app(settings: InventorySettings | None = None) -> FastAPI:
             "Locations, lots, the stock ledger, reservations, valuation (FIFO, weighted "
             "average, standard), physical counts and ABC."
         ),
+        routers=routers(),
+        consumers=consumers,
         replicas=["masterdata"],
     )
