@@ -243,8 +243,8 @@ def create_service_app(
                 replica.start()
             if consumers is not None:
                 runtime.consumers += list(consumers(runtime))
-                for consumer in runtime.consumers:
-                    consumer.start()
+            for consumer in runtime.consumers:
+                consumer.start()
             for worker in workers:
                 runtime.background.append(asyncio.create_task(worker(runtime)))
         app.state.runtime = runtime

@@ -414,7 +414,7 @@ def _plan_item(ctx: _Context, sku: str, reqs: list[_Req]) -> _Planned:
         p = pab + sr - g
         net = 0
         prc = 0
-        if p <= safety and p < safety + 1:
+        if p < safety:
             net = safety - p
             if phantom:
                 phantom_net.append((sku, d, net))

@@ -1,0 +1,1 @@
+"""Use cases of the mrp service: load through the unit of work, call the domain, commit once."""
