@@ -66,10 +66,11 @@ def svg_to_png(svg: str, *, scale: float = 1.0, background: str = "#ffffff") -> 
         import resvg_py
     except ImportError as exc:
         raise PngRendererMissing("PNG rendering needs the 'resvg-py' package") from exc
-    options: dict[str, object] = {"svg_string": svg, "background": background}
-    if scale != 1.0:
-        options["zoom"] = scale
     family = sans_serif_family()
     if family is not None:
-        options["sans_serif_family"] = family
-    return bytes(resvg_py.svg_to_bytes(**options))
+        rendered = resvg_py.svg_to_bytes(
+            svg_string=svg, background=background, zoom=scale, sans_serif_family=family
+        )
+    else:
+        rendered = resvg_py.svg_to_bytes(svg_string=svg, background=background, zoom=scale)
+    return bytes(rendered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,6 +41,24 @@ def replica(admin: httpx.Client, service: str) -> dict[str, Any]:
     return dict(status)
 
 
+def replicated_record(infra: Infra, service: str, sku: str) -> dict[str, Any] | None:
+    return asyncio.run(_replicated_record(infra, service, sku))
+
+
+def sql(infra: Infra, database: str, *statements: str) -> Any:
+    async def run() -> Any:
+        conn = await asyncpg.connect(infra.database_url(database).replace("+asyncpg", ""))
+        try:
+            result = None
+            for statement in statements:
+                result = await conn.fetchval(statement)
+            return result
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def item(sku: str) -> dict[str, Any]:
     return {
         "name": f"Replica test {sku}",
@@ -53,11 +72,12 @@ def item(sku: str) -> dict[str, Any]:
     }
 
 
-async def replicated_record(infra: Infra, service: str, sku: str) -> dict[str, Any] | None:
+async def _replicated_record(infra: Infra, service: str, sku: str) -> dict[str, Any] | None:
     conn = await asyncpg.connect(infra.database_url(f"jalon_{service}").replace("+asyncpg", ""))
     try:
         row = await conn.fetchrow(
-            "SELECT version, record FROM replica_records WHERE source = 'masterdata' AND kind = 'item' AND key = $1",
+            "SELECT version, record FROM replica_records "
+            "WHERE source = 'masterdata' AND kind = 'item' AND key = $1",
             sku,
         )
         return None if row is None else {"version": row["version"], "record": row["record"]}
@@ -65,8 +85,7 @@ async def replicated_record(infra: Infra, service: str, sku: str) -> dict[str, A
         await conn.close()
 
 
-@pytest.mark.asyncio(loop_scope="session")
-async def test_an_item_written_in_master_data_reaches_every_planning_service(
+def test_an_item_written_in_master_data_reaches_every_planning_service(
     admin: httpx.Client, infra: Infra
 ) -> None:
     expect_unit = admin.put("/v1/masterdata/units/EA", json={"name": "each"})
@@ -84,7 +103,7 @@ async def test_an_item_written_in_master_data_reaches_every_planning_service(
         deadline = time.monotonic() + 20
         found = None
         while time.monotonic() < deadline:
-            found = await replicated_record(infra, service, sku)
+            found = replicated_record(infra, service, sku)
             if found and found["version"] == 2:
                 break
             time.sleep(0.2)
@@ -93,33 +112,30 @@ async def test_an_item_written_in_master_data_reaches_every_planning_service(
         assert '"2.75"' in found["record"] or "2.75" in found["record"]
 
 
-@pytest.mark.asyncio(loop_scope="session")
-async def test_a_gap_in_the_event_sequence_triggers_a_resync_from_the_export(
+def test_a_gap_in_the_event_sequence_triggers_a_resync_from_the_export(
     admin: httpx.Client, infra: Infra
 ) -> None:
     admin.put("/v1/masterdata/units/EA", json={"name": "each"})
     before = replica(admin, "mrp")
-    conn = await asyncpg.connect(infra.database_url("jalon_mrp").replace("+asyncpg", ""))
-    try:
-        # Pretend three events were lost: the replica believes it is three changes behind.
-        await conn.execute("UPDATE replica_state SET seq = seq - 3 WHERE source = 'masterdata'")
-        await conn.execute("DELETE FROM replica_records WHERE source = 'masterdata' AND kind = 'unit'")
-    finally:
-        await conn.close()
+    # Pretend three events were lost: the replica believes it is three changes behind.
+    sql(
+        infra,
+        "jalon_mrp",
+        "UPDATE replica_state SET seq = seq - 3 WHERE source = 'masterdata'",
+        "DELETE FROM replica_records WHERE source = 'masterdata' AND kind = 'unit'",
+    )
     sku = f"GAP-{uuid.uuid4().hex[:8]}"
     assert admin.put(f"/v1/masterdata/items/{sku}", json=item(sku)).status_code == 201
     healed = until(
         lambda: (s := replica(admin, "mrp"))["seq"] > before["seq"] and not s["needs_resync"] and s
     )
     assert healed["records"] >= before["records"] + 1
-    assert await replicated_record(infra, "mrp", sku) is not None
-    conn = await asyncpg.connect(infra.database_url("jalon_mrp").replace("+asyncpg", ""))
-    try:
-        units = await conn.fetchval(
-            "SELECT count(*) FROM replica_records WHERE source = 'masterdata' AND kind = 'unit'"
-        )
-    finally:
-        await conn.close()
+    assert replicated_record(infra, "mrp", sku) is not None
+    units = sql(
+        infra,
+        "jalon_mrp",
+        "SELECT count(*) FROM replica_records WHERE source = 'masterdata' AND kind = 'unit'",
+    )
     assert units >= 1, "the resync brought back what the gap had lost"
 
 
