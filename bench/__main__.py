@@ -13,6 +13,9 @@ import sys
 
 #: name → module with a ``main()``; in the order of the planning chain.
 BENCHMARKS = {
+    "masterdata": "bench.masterdata",
+    "inventory": "bench.inventory",
+    "mrp": "bench.mrp",
     "capacity": "bench.capacity",
     "scheduler": "bench.scheduler.protocol",
 }
