@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import httpx
 
@@ -49,6 +52,25 @@ def platform(client: httpx.Client, report: Report) -> None:
     report.say(f"All {len(SERVICES)} services are healthy behind {client.base_url}.")
 
 
+REPLICATING = ("inventory", "mrp", "capacity", "scheduler")
+
+
+def wait_for_replicas(client: httpx.Client, seq: int, timeout: float = 60.0) -> float:
+    """Wait until every planning service has applied master-data change ``seq``; seconds waited."""
+    started = time.monotonic()
+    while True:
+        behind = []
+        for service in REPLICATING:
+            statuses = expect(client.get(f"/v1/{service}/replicas"), 200).json()
+            if not any(r["source"] == "masterdata" and r["seq"] >= seq for r in statuses):
+                behind.append(service)
+        if not behind:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise DemoFailed(f"master data did not reach {', '.join(behind)} within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
 def _money(value: float) -> str:
     return f"{value:,.2f} €"
 
@@ -78,6 +100,11 @@ def master_data(client: httpx.Client, report: Report) -> None:
         f"Import {imported['id']} ({'replayed: already applied once' if replayed else 'applied'}): "
         f"{counts}; {imported['timings_ms']['total_ms']:.0f} ms."
     )
+    if imported.get("seq_to"):
+        waited = wait_for_replicas(client, int(imported["seq_to"]))
+        report.say(
+            f"Every planning service's replica reached change #{imported['seq_to']} in {waited:.1f} s."
+        )
     codes = expect(client.get("/v1/masterdata/low-level-codes", params={"page_size": 1000}), 200).json()[
         "items"
     ]
@@ -141,5 +168,116 @@ def master_data(client: httpx.Client, report: Report) -> None:
 
 
 DEMO_END_ITEM = "BIKE-TREK-M"
+#: Bikes sold per year, by end item: drives the demo's consumption history (and so the ABC classes).
+ANNUAL_VOLUME = {"BIKE-CITY-M": 900, "BIKE-CITY-L": 500, "BIKE-TREK-M": 400, "BIKE-KIDS-20": 300}
+#: (days ago, share of the annual usage, price factor) of the demo's receipts and issues.
+RECEIPTS = (
+    (330, Decimal("0.55"), Decimal("1.00")),
+    (180, Decimal("0.30"), Decimal("1.08")),
+    (45, Decimal("0.20"), Decimal("0.97")),
+)
+ISSUES = ((300, Decimal("0.25")), (210, Decimal("0.25")), (90, Decimal("0.25")), (15, Decimal("0.20")))
 
-CHAPTERS: list[Callable[[httpx.Client, Report], None]] = [platform, master_data]
+
+def annual_usage(client: httpx.Client) -> dict[str, Decimal]:
+    """Yearly consumption of every component: Σ bikes sold × quantity per bike (multi-level)."""
+    usage: dict[str, Decimal] = {}
+    for sku, volume in ANNUAL_VOLUME.items():
+        lines = expect(
+            client.get(f"/v1/masterdata/items/{sku}/explosion", params={"qty": volume}), 200
+        ).json()
+        for total in lines["totals"]:
+            usage[total["sku"]] = usage.get(total["sku"], Decimal(0)) + Decimal(str(total["quantity"]))
+    return usage
+
+
+def _book(client: httpx.Client, key: str, body: dict[str, object]) -> None:
+    expect(client.post("/v1/inventory/movements", json=body, headers={"Idempotency-Key": key}), 200, 201)
+
+
+def inventory(client: httpx.Client, report: Report) -> None:
+    report.chapter("Inventory: a year of receipts and issues, valued three ways, classified ABC")
+    items = {i["sku"]: i for i in plant.ITEMS}
+    booked = expect(
+        client.get("/v1/inventory/movements", params={"reference": "demo-history", "page_size": 1}), 200
+    )
+    if booked.json()["items"]:
+        report.say("The demo history is already booked (from an earlier run): nothing booked again.")
+    else:
+        usage = annual_usage(client)
+        now = datetime.now(UTC).replace(microsecond=0)
+        events: list[tuple[int, str, dict[str, object]]] = []
+        for sku, yearly in sorted(usage.items()):
+            item = items[sku]
+            if item["kind"] != "buy":
+                continue
+            step = Decimal("1") if item["uom"] == "EA" else Decimal("0.1")
+            cost = Decimal(item["standard_cost"])
+            for n, (days, share, factor) in enumerate(RECEIPTS):
+                qty = (yearly * share / step).to_integral_value(ROUND_CEILING) * step
+                events.append(
+                    (
+                        days,
+                        f"r{n}-{sku}",
+                        {
+                            "type": "receipt",
+                            "sku": sku,
+                            "qty": str(qty),
+                            "unit_cost": str((cost * factor).quantize(Decimal("0.0001"))),
+                        },
+                    )
+                )
+            for n, (days, share) in enumerate(ISSUES):
+                qty = (yearly * share / step).to_integral_value(ROUND_FLOOR) * step
+                if qty > 0:
+                    events.append((days, f"i{n}-{sku}", {"type": "issue", "sku": sku, "qty": str(qty)}))
+        # Oldest first: a movement may not be dated before the sku's last one.
+        for days, key, body in sorted(events, key=lambda e: (-e[0], e[1])):
+            at = (now - timedelta(days=days)).isoformat()
+            _book(client, f"demo-history-{key}", {**body, "reference": "demo-history", "at": at})
+        report.say(
+            f"Booked {len(events)} movements over the last 330 days for {len({k[3:] for _, k, _ in events})} "
+            "bought items: three receipts each (at standard, +8 %, −3 %) and quarterly issues "
+            "sized by the bikes sold."
+        )
+    methods = {}
+    for method in ("fifo", "average", "standard"):
+        methods[method] = expect(client.get("/v1/inventory/valuation", params={"method": method}), 200).json()
+    by_sku = {m: {line["sku"]: line for line in v["items"]} for m, v in methods.items()}
+    top = sorted(by_sku["fifo"].values(), key=lambda line: -float(line["value"]))[:6]
+    report.table(
+        "Stock value by method (the six largest items, then the total)",
+        ["item", "on hand", "FIFO", "weighted average", "standard"],
+        [
+            [
+                line["sku"],
+                _qty(float(line["qty"])),
+                _money(float(line["value"])),
+                _money(float(by_sku["average"][line["sku"]]["value"])),
+                _money(float(by_sku["standard"][line["sku"]]["value"])),
+            ]
+            for line in top
+        ]
+        + [["total", "", *(_money(float(methods[m]["total"])) for m in ("fifo", "average", "standard"))]],
+    )
+    abc = expect(client.get("/v1/inventory/abc"), 200).json()
+    classes: dict[str, list[dict[str, object]]] = {}
+    for line in abc["items"]:
+        classes.setdefault(str(line["class"]), []).append(line)
+    total = float(abc["total_value"]) or 1.0
+    report.table(
+        f"ABC by consumption value ({abc['from']} to {abc['to']}, thresholds 80/15/5)",
+        ["class", "items", "share of value", "items (largest first)"],
+        [
+            [
+                c,
+                len(lines),
+                f"{100 * sum(float(str(x['value'])) for x in lines) / total:.1f} %",
+                ", ".join(str(x["sku"]) for x in lines[:5]) + (" …" if len(lines) > 5 else ""),
+            ]
+            for c, lines in sorted(classes.items())
+        ],
+    )
+
+
+CHAPTERS: list[Callable[[httpx.Client, Report], None]] = [platform, master_data, inventory]
