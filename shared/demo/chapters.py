@@ -6,8 +6,9 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 import httpx
 
@@ -280,4 +281,275 @@ def inventory(client: httpx.Client, report: Report) -> None:
     )
 
 
-CHAPTERS: list[Callable[[httpx.Client, Report], None]] = [platform, master_data, inventory]
+KEY_COMPONENT = "WHEEL-700"
+#: (end item, weeks from now, quantity, customer) of the demo's sales orders.
+SALES = (
+    ("BIKE-CITY-M", 2, 30, "VELO-LYON"),
+    ("BIKE-CITY-L", 3, 18, "VELO-LYON"),
+    ("BIKE-TREK-M", 4, 24, "RANDO-SPORT"),
+    ("BIKE-KIDS-20", 3, 40, "JOUETS-DU-NORD"),
+    ("BIKE-CITY-M", 6, 45, "CYCLES-MARTIN"),
+    ("BIKE-CITY-M", 3, 260, "PROMO-VELO-FR"),  # a spring promotion: more than the wheel shop can lace
+)
+
+
+def edifact_order(today: date, reference: str) -> str:
+    """A UN/EDIFACT ORDERS D.96A message, as a retailer's EDI connector would push it."""
+    d = lambda weeks: (today + timedelta(weeks=weeks)).strftime("%Y%m%d")  # noqa: E731
+    segments = [
+        "UNH+1+ORDERS:D:96A:UN",
+        f"BGM+220+{reference}+9",
+        f"DTM+137:{today.strftime('%Y%m%d')}:102",
+        f"DTM+2:{d(5)}:102",
+        "NAD+BY+DECATHLON-FR::9",
+        "LIN+1++BIKE-TREK-M:SA",
+        "QTY+21:16",
+        "LIN+2++BIKE-CITY-L:SA",
+        "QTY+21:12",
+        f"DTM+2:{d(4)}:102",
+    ]
+    segments.append(f"UNT+{len(segments) + 1}+1")
+    interchange = [
+        "UNA:+.? '",
+        f"UNB+UNOC:3+DECATHLON-FR:14+CYCLES-JALON:14+{today.strftime('%y%m%d')}:0800+{reference[-8:]}'",
+        *(seg + "'" for seg in segments),
+        f"UNZ+1+{reference[-8:]}'",
+    ]
+    return "\n".join(interchange) + "\n"
+
+
+def mrp(client: httpx.Client, report: Report) -> None:
+    report.chapter("Demand and MRP: sales orders (one by EDIFACT), forecasts, a regenerative run")
+    today = datetime.now(UTC).date()
+    stamp = today.strftime("%Y%m%d")
+    rows = []
+    for n, (sku, weeks, qty, customer) in enumerate(SALES, start=1):
+        number = f"SO-{stamp}-{n:02d}"
+        body = {
+            "number": number,
+            "customer": customer,
+            "lines": [{"sku": sku, "qty": qty, "due_date": (today + timedelta(weeks=weeks)).isoformat()}],
+        }
+        r = expect(
+            client.post("/v1/mrp/sales-orders", json=body, headers={"Idempotency-Key": f"demo-{number}"}),
+            200,
+            201,
+        )
+        rows.append([number, customer, sku, qty, body["lines"][0]["due_date"], "API"])  # type: ignore[index]
+        assert r.json()["id"]
+    edi = expect(
+        client.post(
+            "/v1/mrp/sales-orders/edi",
+            content=edifact_order(today, f"PO-DK-{stamp}"),
+            headers={"content-type": "text/plain"},
+        ),
+        200,
+        201,
+    ).json()
+    for order in edi if isinstance(edi, list) else edi.get("items", [edi]):
+        for line in order["lines"]:
+            rows.append(
+                [
+                    order["number"],
+                    order["customer"],
+                    line["sku"],
+                    _qty(float(line["qty"])),
+                    line["due_date"],
+                    "EDIFACT ORDERS D.96A",
+                ]
+            )
+    report.table("Sales orders", ["number", "customer", "item", "qty", "due", "channel"], rows)
+    for sku, weekly in (("BIKE-CITY-M", 20), ("BIKE-CITY-L", 10), ("BIKE-TREK-M", 8), ("BIKE-KIDS-20", 6)):
+        monday = today - timedelta(days=today.weekday())
+        buckets = [{"start": (monday + timedelta(weeks=w)).isoformat(), "qty": weekly} for w in range(1, 13)]
+        expect(client.put(f"/v1/mrp/forecasts/{sku}", json={"buckets": buckets}), 200, 201)
+    report.say("Weekly forecasts for 12 weeks on the four bikes (consumed by the orders in their weeks).")
+    accepted = expect(
+        client.post("/v1/mrp/runs", json={"horizon_days": 120, "mode": "regenerative"}), 202
+    ).json()
+    run = poll(client, f"/v1/mrp/runs/{accepted['id']}")
+    counts = run["counts"]
+    t = run["timings"]
+    report.say(
+        f"MRP run {run['id']} {run['status']} in {t.get('total', 0):.2f} s (snapshot {t.get('snapshot', 0):.2f}, "
+        f"compute {t.get('compute', 0):.2f}, persist {t.get('persist', 0):.2f}): {counts.get('items', 0)} items, "
+        f"{counts.get('planned_orders', 0)} planned orders, {counts.get('actions', 0)} action messages."
+    )
+    record = expect(client.get(f"/v1/mrp/runs/{run['id']}/records/{KEY_COMPONENT}"), 200).json()
+    report.table(
+        f"MRP record of {KEY_COMPONENT} (low-level code {record['low_level_code']}, starting available "
+        f"{_qty(float(record['starting_available']))}, safety stock {_qty(float(record['safety_stock']))})",
+        [
+            "date",
+            "gross req.",
+            "sched. receipts",
+            "proj. available",
+            "net req.",
+            "planned receipts",
+            "planned releases",
+        ],
+        [
+            [
+                r["date"],
+                *(
+                    _qty(float(r[k]))
+                    for k in (
+                        "gross_requirements",
+                        "scheduled_receipts",
+                        "projected_available",
+                        "net_requirements",
+                        "planned_receipts",
+                        "planned_releases",
+                    )
+                ),
+            ]
+            for r in record["rows"][:18]
+        ],
+    )
+    actions = expect(client.get(f"/v1/mrp/runs/{run['id']}/actions", params={"page_size": 1000}), 200).json()[
+        "items"
+    ]
+    kinds: dict[str, int] = {}
+    for a in actions:
+        kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
+    report.table(
+        "Action messages (" + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + "; the first 15)",
+        ["action", "item", "order", "qty", "date", "new date"],
+        [
+            [
+                a["kind"],
+                a["sku"],
+                a["order_id"],
+                _qty(float(a["quantity"])),
+                a["date"],
+                a.get("new_date") or "",
+            ]
+            for a in actions[:15]
+        ],
+    )
+    report.state["mrp_run"] = run["id"]
+
+
+def poll(client: httpx.Client, path: str, timeout: float = 120.0) -> dict[str, Any]:
+    started = time.monotonic()
+    while True:
+        body = expect(client.get(path), 200).json()
+        if body["status"] in ("succeeded", "failed", "cancelled"):
+            if body["status"] != "succeeded":
+                raise DemoFailed(f"{path} ended {body['status']}: {body.get('error')}")
+            return dict(body)
+        if time.monotonic() - started > timeout:
+            raise DemoFailed(f"{path} still {body['status']} after {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+def capacity(client: httpx.Client, report: Report) -> None:
+    report.chapter("Capacity: load of the MRP plan, an overload and its cheapest way out")
+    today = datetime.now(UTC).date()
+    body = {
+        "source": {"mrp_run": report.state["mrp_run"]},
+        "direction": "backward",
+        "bucket": "week",
+        "from": (today - timedelta(days=today.weekday())).isoformat(),
+        "to": (today + timedelta(weeks=8)).isoformat(),
+    }
+    accepted = expect(client.post("/v1/capacity/analyses", json=body), 202).json()
+    analysis = poll(client, f"/v1/capacity/analyses/{accepted['id']}")
+    load = _all(client, f"/v1/capacity/analyses/{analysis['id']}/load")
+    totals: dict[str, list[float]] = {}
+    for cell in load:
+        t = totals.setdefault(cell["work_center"], [0.0, 0.0, 0])
+        t[0] += cell["load_minutes"]
+        t[1] += cell["capacity_minutes"]
+        t[2] += 1 if cell["overloaded"] else 0
+    neck = analysis.get("bottleneck") or {}
+    report.table(
+        f"Load versus capacity over 9 weeks (backward milestones, bottleneck {neck.get('work_center', '-')})",
+        ["work center", "load (h)", "capacity (h)", "utilisation", "overloaded weeks"],
+        [
+            [wc, f"{lo / 60:,.1f}", f"{ca / 60:,.1f}", f"{100 * lo / ca:.0f} %" if ca else "-", int(n)]
+            for wc, (lo, ca, n) in sorted(totals.items())
+        ],
+    )
+    overloads = _all(client, f"/v1/capacity/analyses/{analysis['id']}/overloads")
+    if not overloads:
+        report.say("No overloaded week: the plan fits the shop as it is.")
+        return
+    report.table(
+        f"Overloaded weeks ({len(overloads)})",
+        ["work center", "week", "load (h)", "capacity (h)", "missing (h)"],
+        [
+            [
+                o["work_center"],
+                o["bucket_start"],
+                f"{o['load_minutes'] / 60:.1f}",
+                f"{o['capacity_minutes'] / 60:.1f}",
+                f"{o['gap_minutes'] / 60:.1f}",
+            ]
+            for o in overloads[:8]
+        ],
+    )
+    worst = max(overloads, key=lambda o: o["gap_minutes"])
+    proposals = _all(
+        client,
+        f"/v1/capacity/analyses/{analysis['id']}/proposals",
+        {"work_center": worst["work_center"], "bucket_start": worst["bucket_start"]},
+    )
+    report.table(
+        f"Ways out of {worst['work_center']}, week of {worst['bucket_start']} (ranked by cost)",
+        ["rank", "kind", "cost", "relieves (h)", "closes the gap", "explanation"],
+        [
+            [
+                p["rank"],
+                p["kind"],
+                _money(p["cost"]),
+                f"{p['relieved_minutes'] / 60:.1f}",
+                "yes" if p["closes_gap"] else "no",
+                p["explanation"],
+            ]
+            for p in proposals[:6]
+        ],
+    )
+    best = next((p for p in proposals if p["closes_gap"]), proposals[0] if proposals else None)
+    if best is None:
+        report.say("No proposal could be costed for it.")
+        return
+    applied = expect(
+        client.post(f"/v1/capacity/analyses/{analysis['id']}/proposals/{best['id']}/apply"), 202
+    ).json()
+    what_if = poll(client, f"/v1/capacity/analyses/{applied['id']}")
+    after = {
+        (c["work_center"], c["bucket_start"]): c
+        for c in _all(
+            client, f"/v1/capacity/analyses/{what_if['id']}/load", {"work_center": worst["work_center"]}
+        )
+    }
+    cell = after[(worst["work_center"], worst["bucket_start"])]
+    report.say(
+        f"Applied proposal {best['rank']} ({best['kind']}, {_money(best['cost'])}) as what-if {what_if['id']}: "
+        f"{worst['work_center']} in the week of {worst['bucket_start']} now carries "
+        f"{cell['load_minutes'] / 60:.1f} h for {cell['capacity_minutes'] / 60:.1f} h of capacity "
+        f"({'balanced' if not cell['overloaded'] else 'still overloaded'})."
+    )
+    for name, ident in (("before", analysis["id"]), ("after", what_if["id"])):
+        svg = expect(client.get(f"/v1/capacity/analyses/{ident}/load-chart/{worst['work_center']}.svg"), 200)
+        report.attach(
+            f"load-{worst['work_center']}-{name}.svg",
+            svg.content,
+            f"Load of {worst['work_center']} {name} the proposal",
+        )
+
+
+def _all(client: httpx.Client, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every page of a list endpoint."""
+    items: list[dict[str, Any]] = []
+    query = {"page_size": 1000, **(params or {})}
+    while True:
+        page = expect(client.get(path, params=query), 200).json()
+        items += page["items"]
+        if not page.get("next_page_token"):
+            return items
+        query["page_token"] = page["next_page_token"]
+
+
+CHAPTERS: list[Callable[[httpx.Client, Report], None]] = [platform, master_data, inventory, mrp, capacity]

@@ -412,7 +412,7 @@ WORK_CENTERS: list[Body] = [
     {
         "code": "WHEEL",
         "name": "Wheel lacing and truing",
-        "machines": [{"code": "LACER-1"}, {"code": "LACER-2"}],
+        "machines": [{"code": "LACER-1"}],
         "efficiency": "1.0",
         "calendar": "1x8",
         "hourly_cost": "55",

@@ -13,9 +13,11 @@ from rich.table import Table
 
 @dataclass
 class Report:
-    console: Console = field(default_factory=Console)
+    console: Console = field(default_factory=lambda: Console(width=120))
     lines: list[str] = field(default_factory=list)
     assets: dict[str, bytes] = field(default_factory=dict)
+    #: What one chapter leaves for the next (the MRP run id, the analysis id...).
+    state: dict[str, Any] = field(default_factory=dict)
 
     def chapter(self, title: str) -> None:
         self.console.rule(f"[bold]{title}")
