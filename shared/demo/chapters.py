@@ -371,8 +371,9 @@ def mrp(client: httpx.Client, report: Report) -> None:
     counts = run["counts"]
     t = run["timings"]
     report.say(
-        f"MRP run {run['id']} {run['status']} in {t.get('total', 0):.2f} s (snapshot {t.get('snapshot', 0):.2f}, "
-        f"compute {t.get('compute', 0):.2f}, persist {t.get('persist', 0):.2f}): {counts.get('items', 0)} items, "
+        f"MRP run {run['id']} {run['status']} in {t.get('total', 0):.2f} s "
+        f"(snapshot {t.get('snapshot', 0):.2f}, compute {t.get('compute', 0):.2f}, "
+        f"persist {t.get('persist', 0):.2f}): {counts.get('items', 0)} items, "
         f"{counts.get('planned_orders', 0)} planned orders, {counts.get('actions', 0)} action messages."
     )
     record = expect(client.get(f"/v1/mrp/runs/{run['id']}/records/{KEY_COMPONENT}"), 200).json()
@@ -526,7 +527,8 @@ def capacity(client: httpx.Client, report: Report) -> None:
     }
     cell = after[(worst["work_center"], worst["bucket_start"])]
     report.say(
-        f"Applied proposal {best['rank']} ({best['kind']}, {_money(best['cost'])}) as what-if {what_if['id']}: "
+        f"Applied proposal {best['rank']} ({best['kind']}, {_money(best['cost'])}) "
+        f"as what-if {what_if['id']}: "
         f"{worst['work_center']} in the week of {worst['bucket_start']} now carries "
         f"{cell['load_minutes'] / 60:.1f} h for {cell['capacity_minutes'] / 60:.1f} h of capacity "
         f"({'balanced' if not cell['overloaded'] else 'still overloaded'})."
