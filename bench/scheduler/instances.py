@@ -8,11 +8,17 @@ always-open calendar (no windows).
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from services.scheduler.domain.model import Job, Objective, Operation, Option, Problem
 
-BENCHMARKS = Path("/work/shared/benchmarks")
+#: The handbook's benchmark folder: ``shared/benchmarks`` beside the repository (override with
+#: ``JALON_BENCHMARKS_DIR``).
+BENCHMARKS = Path(
+    os.environ.get("JALON_BENCHMARKS_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+)
 
 
 def _numbers(text: str) -> list[int]:

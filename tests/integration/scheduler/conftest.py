@@ -22,6 +22,7 @@ import pytest
 from nats.js.errors import NotFoundError
 from sqlalchemy import text
 
+from bench.scheduler.instances import BENCHMARKS as SHARED_BENCHMARKS
 from services.scheduler.app import create_app
 from services.scheduler.settings import SOLVE_JOB_SUBJECT, SchedulerSettings
 from services.scheduler.worker import SolveWorker
@@ -30,7 +31,7 @@ from shared.web.app import ServiceRuntime
 from tests.harness import Infra
 
 REPO = Path(__file__).resolve().parents[3]
-BENCHMARKS = Path("/work/shared/benchmarks/jssp/instances")
+BENCHMARKS = SHARED_BENCHMARKS / "jssp" / "instances"
 
 
 def jssp_body(name: str, *, time_limit_s: float = 2.0, **extra: Any) -> dict[str, Any]:
