@@ -37,6 +37,8 @@ from services.scheduler.db.tables import SolveRow, SolveStatus
 from services.scheduler.domain.cpsat import Progress, SolverParams, solve
 from services.scheduler.domain.model import Objective, Problem, Solution
 from services.scheduler.domain.validator import check_solution, recompute_objectives
+from services.scheduler.schedules import JOB_KIND as SCHEDULE_JOB_KIND
+from services.scheduler.schedules import ScheduleJobRunner
 from services.scheduler.settings import SchedulerSettings
 from shared.db.engine import SessionMaker
 from shared.db.platform import OutboxRow, utcnow
@@ -82,6 +84,7 @@ class SolveJobRunner:
         self.worker_id = worker_id
         self._on_commit = on_commit
         self.outcomes: dict[Outcome, int] = dict.fromkeys(Outcome, 0)
+        self._schedules = ScheduleJobRunner(settings, sessionmaker, worker_id, self._wake)
 
     @property
     def heartbeat_interval_s(self) -> float:
@@ -97,11 +100,14 @@ class SolveJobRunner:
     async def _handle(self, msg: Msg, shutting_down: asyncio.Event) -> Outcome:
         try:
             job = CloudEvent.from_bytes(msg.data)
-            solve_id = events.solve_id_of(job)
+            scheduled = job.data.get("kind") == SCHEDULE_JOB_KIND
+            solve_id = "" if scheduled else events.solve_id_of(job)
         except ValueError as exc:
             log.error("not a solve job; terminated", subject=msg.subject, error=str(exc))
             await msg.term()
             return Outcome.POISON
+        if scheduled:  # a plant schedule (``services.scheduler.schedules``)
+            return Outcome(await self._schedules.handle(msg, job, shutting_down, self.heartbeat_interval_s))
         delivered = msg.metadata.num_delivered
         try:
             claimed = await self._claim(solve_id, delivered, job.correlationid)
