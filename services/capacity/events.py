@@ -6,16 +6,25 @@
 - ``jalon.capacity.analysis.failed`` when it could not be computed: ``{"id", "parent", "status",
   "error"}``.
 
-The service consumes no events of its own: master data arrives through the replica
-(:mod:`shared.replica`), orders over HTTP from mrp when an analysis starts.
+Consumed:
+
+- master data through the replica (:mod:`shared.replica`);
+- ``jalon.mrp.order.changed`` and ``jalon.mrp.order.cancelled`` (stream ``JALON_MRP``) → the local
+  replica of mrp's order book (:mod:`services.capacity.orders`, applied by the order's
+  ``version``). A run's planned orders are read over HTTP from mrp when an analysis starts.
 """
 
 from __future__ import annotations
 
 from services.capacity.db.tables import AnalysisRow
-from shared.events import CloudEvent, new_event
+from services.capacity.orders import apply_order_event
+from services.capacity.settings import CapacitySettings
+from shared.events import CloudEvent, new_event, stream_name
+from shared.messaging.consumer import EventConsumer
+from shared.web.app import ServiceRuntime
 
 PRODUCER = "capacity"
+ORDER_SUBJECTS = ["jalon.mrp.order.changed", "jalon.mrp.order.cancelled"]
 
 
 def analysis_completed(row: AnalysisRow) -> CloudEvent:
@@ -47,3 +56,23 @@ def analysis_failed(row: AnalysisRow) -> CloudEvent:
         {"id": row.id, "parent": row.parent_id, "status": row.status, "error": row.error},
         subject=row.id,
     )
+
+
+# -- consumed --------------------------------------------------------------------------------------
+
+
+def consumers(runtime: ServiceRuntime) -> list[EventConsumer]:
+    assert runtime.nats is not None
+    settings = runtime.settings
+    assert isinstance(settings, CapacitySettings)
+    return [
+        EventConsumer(
+            nats=runtime.nats,
+            sessionmaker=runtime.sessionmaker,
+            durable=settings.capacity_orders_consumer,
+            stream=stream_name("mrp"),
+            subjects=ORDER_SUBJECTS,
+            handler=apply_order_event,
+            max_deliver=settings.consumer_max_deliver,
+        )
+    ]

@@ -2,7 +2,8 @@
 
 An analysis is a job: ``create_analysis`` stores it ``queued`` (with its inline orders) and the
 :class:`AnalysisRunner` of the process runs it in a background task: claim (``running``, fenced by
-its attempt), snapshot (replica + orders from mrp), domain work in a thread, results bulk-copied and
+its attempt), snapshot (replicas of master data and of mrp's order book, or a run's planned
+orders from mrp), domain work in a thread, results bulk-copied and
 the ``analysis.completed`` event written in one transaction. A what-if (a proposal applied) is a new
 analysis that recomputes from its root's stored snapshot with the chain of edits on top, so the
 parent stays as it was. Analyses left ``queued`` or with a stale heartbeat (their process died)
@@ -17,19 +18,29 @@ import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from services.capacity import analysis as an
 from services.capacity import events
-from services.capacity.api.schemas import AnalysisCreate, InlineOrder, RoughCutCreate
+from services.capacity import orders as order_replica
+from services.capacity.api.schemas import (
+    AnalysisCreate,
+    FirmOutcome,
+    FirmRequest,
+    FirmResult,
+    InlineOrder,
+    RoughCutCreate,
+)
 from services.capacity.db import repositories as repo
 from services.capacity.db.tables import AnalysisRow, AnalysisStatus
 from services.capacity.domain.calendar import CalendarSpec, build_work_center_calendars
 from services.capacity.domain.load import bucket_grid, compute_load, utilisation_of
 from services.capacity.domain.rough_cut import ResourceStep, average_bill, bill_of_resources, rough_cut_load
 from services.capacity.settings import CapacitySettings
-from services.capacity.snapshot import SourceUnavailable, fetch_orders, read_items_by, read_master_data
+from services.capacity.snapshot import SourceUnavailable, fetch_run_orders, read_items_by, read_master_data
 from shared.db.uow import UnitOfWork
 from shared.logging import get_logger
 from shared.web.app import ServiceRuntime
@@ -199,6 +210,128 @@ async def apply_proposal(
     return row
 
 
+# -- firming ------------------------------------------------------------------------------------------
+
+FIRM_CONCURRENCY = 8
+
+
+async def _firm_one(
+    client: httpx.AsyncClient, semaphore: asyncio.Semaphore, run_id: str, po_id: str
+) -> FirmOutcome:
+    path = f"/v1/mrp/runs/{quote(run_id, safe='')}/planned-orders/{quote(po_id, safe='')}/firm"
+    async with semaphore:
+        try:
+            response = await client.post(path)
+        except httpx.HTTPError as exc:
+            return FirmOutcome(
+                planned_order=po_id, outcome="failed", detail=f"mrp did not answer: {type(exc).__name__}"
+            )
+    body: dict[str, Any] = {}
+    with contextlib.suppress(ValueError):
+        parsed = response.json()
+        body = parsed if isinstance(parsed, dict) else {}
+    if response.status_code == 201:
+        return FirmOutcome(planned_order=po_id, outcome="firmed", order=body.get("id"), status_code=201)
+    if response.status_code == 409 and body.get("existing_id"):
+        return FirmOutcome(
+            planned_order=po_id,
+            outcome="already_firmed",
+            order=str(body["existing_id"]),
+            status_code=409,
+            detail=body.get("detail"),
+        )
+    return FirmOutcome(
+        planned_order=po_id,
+        outcome="failed",
+        status_code=response.status_code,
+        detail=str(body.get("detail") or response.text[:200]),
+    )
+
+
+async def firm_orders(
+    uow: UnitOfWork,
+    settings: CapacitySettings,
+    analysis_id: str,
+    body: FirmRequest,
+    correlation_id: str | None,
+) -> FirmResult:
+    """Firm the planned orders an analysis of an mrp run loaded (or the listed ones) in mrp's
+    order book, through mrp's API, one call per order; refused while the analysis has overloads
+    unless forced. Each order's outcome is reported: firmed, already firmed (409) or failed."""
+    row = await repo.get_analysis(uow.session, analysis_id)
+    if row is None:
+        raise NotFound(f"no analysis {analysis_id!r}")
+    if row.status != AnalysisStatus.SUCCEEDED:
+        raise Conflict(
+            f"analysis {analysis_id} is {row.status}: only a succeeded analysis can be firmed",
+            analysis_status=row.status,
+        )
+    run_id = row.source.get("mrp_run")
+    if not run_id:
+        raise Conflict(
+            f"analysis {analysis_id} is not of an mrp run: only a run's planned orders can be firmed",
+            source=row.source,
+        )
+    overloads = int(row.counts.get("overloads") or 0)
+    if overloads and not body.force:
+        raise Conflict(
+            f"analysis {analysis_id} still has {overloads} overloaded bucket(s): balance it first "
+            "(apply proposals) or firm with force: true",
+            overloads=overloads,
+        )
+    inputs = await repo.get_inputs(uow.session, row.inputs_id)
+    analysed = [str(o["id"]) for o in (inputs.snapshot.get("orders") or [])] if inputs else []
+    if body.orders is None:
+        wanted = analysed
+    else:
+        known = set(analysed)
+        errors: list[FieldError] = []
+        seen: dict[str, int] = {}
+        for i, po_id in enumerate(body.orders):
+            if po_id in seen:
+                errors.append(
+                    FieldError(
+                        field=f"orders[{i}]",
+                        message=f"already given at orders[{seen[po_id]}]",
+                        code="duplicate",
+                    )
+                )
+            elif po_id not in known:
+                errors.append(
+                    FieldError(
+                        field=f"orders[{i}]",
+                        message=f"analysis {analysis_id} did not load planned order {po_id!r}",
+                        code="not_analysed",
+                    )
+                )
+            seen.setdefault(po_id, i)
+        if errors:
+            raise ValidationFailed(errors)
+        wanted = list(body.orders)
+    headers = {"X-Correlation-ID": correlation_id} if correlation_id else None
+    semaphore = asyncio.Semaphore(FIRM_CONCURRENCY)
+    async with httpx.AsyncClient(
+        base_url=settings.service_url("mrp"), timeout=settings.capacity_mrp_timeout_s, headers=headers
+    ) as client:
+        outcomes = await asyncio.gather(*(_firm_one(client, semaphore, str(run_id), p) for p in wanted))
+    log.info(
+        "analysis firmed",
+        analysis=analysis_id,
+        run=run_id,
+        **{k: sum(1 for o in outcomes if o.outcome == k) for k in ("firmed", "already_firmed", "failed")},
+    )
+    return FirmResult(
+        analysis=analysis_id,
+        mrp_run=str(run_id),
+        overloads=overloads,
+        forced=bool(body.force and overloads),
+        firmed=sum(1 for o in outcomes if o.outcome == "firmed"),
+        already_firmed=sum(1 for o in outcomes if o.outcome == "already_firmed"),
+        failed=sum(1 for o in outcomes if o.outcome == "failed"),
+        orders=list(outcomes),
+    )
+
+
 # -- running -------------------------------------------------------------------------------------------
 
 
@@ -274,18 +407,23 @@ async def _snapshot(
     if row.inputs_id != row.id:
         raise RuntimeError(f"the inputs of analysis {row.inputs_id} are missing")
     skipped = 0
+    replica: dict[str, Any] | None = None
     if stored is not None and stored.snapshot.get("orders") is not None:
         orders = list(stored.snapshot["orders"])
-    else:
-        orders, skipped = await fetch_orders(
-            row.source,
+    elif "mrp_run" in row.source:
+        orders, skipped = await fetch_run_orders(
+            str(row.source["mrp_run"]),
             mrp_url=settings.service_url("mrp"),
             timeout_s=settings.capacity_mrp_timeout_s,
             page_size=settings.capacity_mrp_page_size,
         )
+    else:
+        orders, skipped, replica = await order_replica.read_order_book(runtime.sessionmaker)
     snapshot = await read_master_data(runtime.sessionmaker, (o["sku"] for o in orders))
     snapshot["orders"] = orders
     snapshot["buy_orders_skipped"] = skipped
+    if replica is not None:
+        snapshot["order_replica"] = replica
     return snapshot, skipped
 
 
@@ -306,6 +444,10 @@ async def run_analysis(runtime: ServiceRuntime, settings: CapacitySettings, anal
         if row.inputs_id == row.id:
             async with runtime.uow() as uow:
                 await repo.save_inputs(uow.session, row.id, snapshot)
+                if "order_replica" in snapshot:
+                    await repo.annotate_source(
+                        uow.session, row.id, {"order_replica": snapshot["order_replica"]}
+                    )
                 await uow.commit()
         timings["snapshot_s"] = time.perf_counter() - clock
         await _progress(runtime, analysis_id, attempt, 0.2)

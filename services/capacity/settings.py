@@ -23,6 +23,10 @@ class CapacitySettings(ServiceSettings):
     #: A running analysis whose heartbeat is older than this is taken over (its process died).
     capacity_stale_after_s: float = Field(default=300.0, gt=0)
     capacity_recovery_interval_s: float = Field(default=30.0, gt=0)
-    #: Calls to the mrp service's order book.
+    #: Calls to the mrp service (a run's planned orders, firming, the order book's resync).
     capacity_mrp_timeout_s: float = Field(default=30.0, gt=0)
     capacity_mrp_page_size: int = Field(default=1000, ge=1, le=1000)
+    #: The local replica of mrp's order book: its durable consumer, and whether to resync it from
+    #: mrp at start when it was never synced.
+    capacity_orders_consumer: str = "capacity-mrp-orders"
+    capacity_orders_resync_at_start: bool = True

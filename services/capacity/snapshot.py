@@ -1,10 +1,11 @@
 """The consistent input of an analysis: its orders and the master data they use, as JSON.
 
-- Orders come from the request (inline) or from the mrp service over HTTP: the planned orders of a
-  run (``GET /v1/mrp/runs/{id}/planned-orders``) or the order book's firm and released orders
-  (``GET /v1/mrp/orders?status=firm&status=released``), every page. Only ``make`` orders load work
-  centers: buy orders are counted (``buy_orders_skipped``) and left out. An order-book order counts
-  for its ``remaining_qty`` when mrp gives one (what is left to make), else its ``quantity``.
+- Orders come from the request (inline), from the mrp service over HTTP for a run (its planned
+  orders, ``GET /v1/mrp/runs/{id}/planned-orders``, every page: immutable and addressed by id), or
+  from the local replica of mrp's order book for ``firm+released`` (:mod:`services.capacity.orders`;
+  the replica position read is recorded). Only ``make`` orders load work centers: buy orders are
+  counted (``buy_orders_skipped``) and left out. An order-book order counts for its
+  ``remaining_qty`` when mrp gives one (what is left to make), else its ``quantity``.
 - Master data comes from the local replica (``replica_records``), read in one REPEATABLE READ
   transaction: the items and routings of the orders' skus, the work centers their operations and
   alternates name, those work centers' calendars, and the suppliers supplying those skus.
@@ -22,79 +23,42 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.capacity.orders import SourceUnavailable, pages
 from shared.db.engine import SessionMaker
 
 SOURCE = "masterdata"
 
 Snapshot = dict[str, Any]
 
-
-class SourceUnavailable(RuntimeError):
-    """The orders could not be read from the mrp service (the analysis fails with this message)."""
+__all__ = ["SourceUnavailable", "fetch_run_orders", "read_items_by", "read_master_data"]
 
 
-def _order(raw: dict[str, Any], *, remaining: bool) -> dict[str, Any]:
-    quantity: Any = raw["quantity"]
-    if remaining and raw.get("remaining_qty") is not None:
-        quantity = raw["remaining_qty"]
+def _order(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(raw["id"]),
         "sku": str(raw["sku"]),
-        "quantity": float(quantity),
+        "quantity": float(raw["quantity"]),
         "release_date": str(raw["release_date"]),
         "due_date": str(raw["due_date"]),
         "status": raw.get("status", "planned"),
     }
 
 
-async def fetch_orders(
-    source: dict[str, Any], *, mrp_url: str, timeout_s: float, page_size: int
+async def fetch_run_orders(
+    run_id: str, *, mrp_url: str, timeout_s: float, page_size: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """The make orders of an mrp source, and how many buy orders were left out."""
-    if "mrp_run" in source:
-        path = f"/v1/mrp/runs/{source['mrp_run']}/planned-orders"
-        params: list[tuple[str, str | int | float | bool | None]] = []
-        remaining = False
-    else:
-        path = "/v1/mrp/orders"
-        params = [("status", "firm"), ("status", "released")]
-        remaining = True
+    """The make planned orders of an mrp run (immutable, addressed by id: read at analysis time),
+    and how many buy orders were left out."""
+    path = f"/v1/mrp/runs/{run_id}/planned-orders"
     orders: list[dict[str, Any]] = []
     skipped = 0
-    token: str | None = None
     async with httpx.AsyncClient(base_url=mrp_url, timeout=timeout_s) as client:
-        while True:
-            query = [*params, ("page_size", page_size)]
-            if token:
-                query.append(("page_token", token))
-            try:
-                response = await client.get(path, params=query)
-            except httpx.HTTPError as exc:
-                raise SourceUnavailable(
-                    f"the mrp service did not answer {path}: {type(exc).__name__}"
-                ) from exc
-            if response.status_code == 404:
-                raise SourceUnavailable(f"mrp answered 404 for {path}: {_detail(response)}")
-            if response.status_code != 200:
-                raise SourceUnavailable(
-                    f"mrp answered {response.status_code} for {path}: {_detail(response)}"
-                )
-            page = response.json()
-            for raw in page.get("items", []):
-                if raw.get("kind", "make") != "make":
-                    skipped += 1
-                    continue
-                orders.append(_order(raw, remaining=remaining))
-            token = page.get("next_page_token")
-            if not token:
-                return orders, skipped
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("detail", response.text[:200]))
-    except ValueError:
-        return response.text[:200]
+        async for raw in pages(client, path, [], page_size):
+            if raw.get("kind", "make") != "make":
+                skipped += 1
+                continue
+            orders.append(_order(raw))
+    return orders, skipped
 
 
 async def _records(conn: AsyncConnection, kind: str, keys: Iterable[str] | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import FastAPI
 
 from services.mrp import events
-from services.mrp.api import orders, runs, sales_orders, stock
+from services.mrp.api import orders, planning, runs, sales_orders, stock
 from services.mrp.api.deps import MrpState
 from services.mrp.db import repositories as repo
 from services.mrp.handlers.runs import MrpRunner
@@ -48,7 +48,7 @@ def create_app(settings: MrpSettings | None = None) -> FastAPI:
             "Sales orders (EDI included), forecasts, S&OP, MPS, MRP netting runs with pegging "
             "and action messages, and the order book."
         ),
-        routers=[sales_orders.router, orders.router, runs.router, stock.router],
+        routers=[sales_orders.router, orders.router, runs.router, stock.router, planning.router],
         consumers=events.consumers,
         replicas=["masterdata"],
         on_startup=startup,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -542,6 +543,139 @@ def capacity(client: httpx.Client, report: Report) -> None:
         )
 
 
+#: Planned orders the demo firms and releases: sub-assemblies whose components are in stock.
+RELEASE_SKUS = ("WHEEL-700", "WHEEL-20", "COCKPIT", "WELD-CITY-M", "WELD-TREK-M")
+
+
+def scheduling(client: httpx.Client, report: Report) -> None:
+    report.chapter("Finite scheduling: released orders on the machines, a Gantt chart, shop-floor feedback")
+    run = report.state["mrp_run"]
+    released = []
+    short = []
+    for sku in RELEASE_SKUS:
+        planned = _all(client, f"/v1/mrp/runs/{run}/planned-orders", {"sku": sku})[:3]
+        for po in planned:
+            firmed = client.post(f"/v1/mrp/runs/{run}/planned-orders/{quote(po['id'], safe='')}/firm")
+            if firmed.status_code == 409:
+                continue  # firmed by an earlier run of the demo
+            order = expect(firmed, 200, 201).json()
+            order_id = order.get("id") or order.get("order", {}).get("id")
+            r = client.post(f"/v1/mrp/orders/{order_id}/release")
+            if r.status_code == 409 and r.json().get("type") == "component-shortage":
+                short.append(f"{order_id} ({', '.join(m['sku'] for m in r.json()['missing'])})")
+                continue
+            expect(r, 200)
+            released.append([order_id, sku, _qty(float(po["quantity"])), po["release_date"], po["due_date"]])
+    report.table(
+        "Orders firmed from the MRP run and released (components reserved in inventory)",
+        ["order", "item", "qty", "release", "due"],
+        released,
+    )
+    if short:
+        report.say("Not released for want of components: " + "; ".join(short))
+    accepted = expect(
+        client.post(
+            "/v1/scheduler/schedules",
+            json={"objective": ["weighted_tardiness", "makespan"], "time_limit_s": 10},
+        ),
+        202,
+    ).json()
+    schedule = poll(client, f"/v1/scheduler/schedules/{accepted['id']}", timeout=180)
+    tardiness = schedule.get("tardiness") or {}
+    report.say(
+        f"Schedule {schedule['id']} (version {schedule['version']}): solver {schedule['solver_status']}, "
+        f"gap {100 * (schedule['gap'] or 0):.1f} %, {schedule['problem'].get('operations', '?')} operations; "
+        f"late orders {tardiness.get('late_jobs', tardiness.get('late_orders', 0))}, "
+        f"total tardiness {tardiness.get('total_minutes', tardiness.get('total_tardiness_minutes', 0))} min."
+    )
+    assignments = _all(client, f"/v1/scheduler/schedules/{schedule['id']}/assignments")
+    by_machine: dict[str, list[dict[str, Any]]] = {}
+    for a in assignments:
+        by_machine.setdefault(a["machine"], []).append(a)
+    report.table(
+        "Sequence on each machine",
+        ["machine", "work center", "operations in order (order/op start)"],
+        [
+            [
+                m,
+                ops[0]["work_center"],
+                " → ".join(
+                    f"{a['order']}/{a['operation']} {a['start'][5:16].replace('T', ' ')}"
+                    for a in sorted(ops, key=lambda a: a["start"])
+                )[:300],
+            ]
+            for m, ops in sorted(by_machine.items())
+        ],
+    )
+    gantt = expect(client.get(f"/v1/scheduler/schedules/{schedule['id']}/gantt.svg"), 200)
+    report.attach("gantt.svg", gantt.content, "Gantt chart of the schedule")
+    png = client.get(f"/v1/scheduler/schedules/{schedule['id']}/gantt.png")
+    if png.status_code == 200:
+        report.attach("gantt.png", png.content, "Gantt chart (PNG)")
+    dispatch = expect(client.get("/v1/scheduler/work-centers/WHEEL/dispatch-list"), 200).json()["items"]
+    confirmed = []
+    for item in dispatch[:2]:
+        start = datetime.fromisoformat(item["planned_start"])
+        end = start + timedelta(minutes=item["duration_minutes"] + 12)
+        qty = Decimal(str(item["quantity"] or 0))
+        scrap = Decimal(1) if qty > 10 else Decimal(0)
+        for event, at, extra in (
+            ("start", start, {}),
+            (
+                "finish",
+                end,
+                {
+                    "good_qty": str(qty - scrap),
+                    "scrap_qty": str(scrap),
+                    "reason": "spoke tension out of tolerance" if scrap else None,
+                },
+            ),
+        ):
+            body = {
+                "order": item["order"],
+                "operation": item["operation"],
+                "machine": item["machine"],
+                "event": event,
+                "at": at.isoformat(),
+                **extra,
+            }
+            expect(
+                client.post(
+                    "/v1/scheduler/confirmations",
+                    json=body,
+                    headers={
+                        "Idempotency-Key": f"demo-{schedule['id']}-{item['order']}-"
+                        f"{item['operation']}-{event}"
+                    },
+                ),
+                200,
+                201,
+            )
+        confirmed.append(
+            [
+                item["order"],
+                item["operation"],
+                item["machine"],
+                item["planned_start"][:16],
+                at.isoformat()[:16],
+                _qty(float(qty - scrap)),
+                _qty(float(scrap)),
+            ]
+        )
+    report.table(
+        "Confirmations replayed from the shop floor (WHEEL dispatch list)",
+        ["order", "op", "machine", "planned start", "finished", "good", "scrap"],
+        confirmed,
+    )
+    pareto = expect(client.get("/v1/scheduler/pareto/scrap"), 200).json()
+    causes = pareto.get("items", [])
+    if causes:
+        report.say(
+            "Scrap causes: "
+            + "; ".join(f"{c.get('reason')}: {c.get('quantity', c.get('value'))}" for c in causes[:3])
+        )
+
+
 def _all(client: httpx.Client, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every page of a list endpoint."""
     items: list[dict[str, Any]] = []
@@ -554,4 +688,11 @@ def _all(client: httpx.Client, path: str, params: dict[str, Any] | None = None) 
         query["page_token"] = page["next_page_token"]
 
 
-CHAPTERS: list[Callable[[httpx.Client, Report], None]] = [platform, master_data, inventory, mrp, capacity]
+CHAPTERS: list[Callable[[httpx.Client, Report], None]] = [
+    platform,
+    master_data,
+    inventory,
+    mrp,
+    capacity,
+    scheduling,
+]

@@ -21,6 +21,8 @@ from services.capacity.api.schemas import (
     AnalysisTimings,
     AppliedProposal,
     BottleneckPublic,
+    FirmRequest,
+    FirmResult,
     LoadCellPublic,
     LoadList,
     OperationList,
@@ -35,7 +37,7 @@ from services.capacity.db.tables import AnalysisRow, AnalysisStatus, LoadCellRow
 from services.capacity.domain.load import utilisation_of
 from services.capacity.settings import CapacitySettings
 from shared.charts import LoadBucket, PngRendererMissing, load_chart_svg, load_overview_svg, svg_to_png
-from shared.web.app import RuntimeDep, SessionDep, UowDep
+from shared.web.app import CORRELATION_HEADER, RuntimeDep, SessionDep, UowDep
 from shared.web.idempotency import CLIENT_HEADER, IdempotencyDep
 from shared.web.pagination import PageParams, encode_token, page_params
 from shared.web.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed
@@ -89,6 +91,7 @@ def to_public(row: AnalysisRow) -> AnalysisPublic:
             overloads=f"{url}/overloads",
             proposals=f"{url}/proposals",
             load_overview=f"{url}/load-overview.svg",
+            firm=f"{url}/firm" if row.source.get("mrp_run") else None,
         ),
     )
 
@@ -414,6 +417,39 @@ async def apply_proposal(
     for child in created:
         request.app.state.capacity_runner.submit(child)
     return response
+
+
+@router.post(
+    "/{analysis_id}/firm",
+    operation_id="capacity_firm_analysis_orders",
+    summary="Firm the planned orders an analysis of an MRP run loaded (or the listed ones) in mrp's "
+    "order book (Idempotency-Key)",
+    description=(
+        "For an analysis (or what-if) whose source is an MRP run: each planned order is firmed "
+        "through mrp (`POST /v1/mrp/runs/{run}/planned-orders/{po}/firm`), and reported `firmed`, "
+        "`already_firmed` (mrp answered 409: firm before) or `failed` (with mrp's status and "
+        "detail). 409 problem while the analysis still has overloads, unless `force` is true. The "
+        "orders are firmed as the run planned them: what-if edits are not carried over to mrp."
+    ),
+    response_model=FirmResult,
+)
+async def firm_analysis_orders(
+    analysis_id: str,
+    request: Request,
+    uow: UowDep,
+    runtime: RuntimeDep,
+    idem: IdempotencyDep,
+    body: FirmRequest | None = None,
+) -> Response:
+    firm = body or FirmRequest()
+    async with uow:
+
+        async def work() -> FirmResult:
+            return await handlers.firm_orders(
+                uow, _settings(runtime), analysis_id, firm, request.headers.get(CORRELATION_HEADER)
+            )
+
+        return await idem.execute(uow, work)
 
 
 # -- charts -------------------------------------------------------------------------------------------

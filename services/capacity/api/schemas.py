@@ -97,6 +97,7 @@ class AnalysisLinks(BaseModel):
     overloads: str
     proposals: str
     load_overview: str
+    firm: str | None = Field(default=None, description="For an analysis of an MRP run")
 
 
 class AnalysisWarning(BaseModel):
@@ -258,3 +259,76 @@ class RoughCutResult(BaseModel):
         description="Minutes per unit per work center, per sku (key: the sku) or family (key: family:<code>)"
     )
     warnings: list[AnalysisWarning]
+
+
+# -- firming an analysed MRP run ------------------------------------------------------------------------
+
+
+class FirmRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    orders: Annotated[
+        list[Code] | None,
+        Field(
+            min_length=1,
+            description="Planned-order ids of the analysed run to firm (default: every make planned "
+            "order the analysis loaded)",
+        ),
+    ] = None
+    force: bool = Field(default=False, description="Firm even though the analysis still has overloads")
+
+
+FirmOutcomeName = Literal["firmed", "already_firmed", "failed"]
+
+
+class FirmOutcome(BaseModel):
+    planned_order: str
+    outcome: FirmOutcomeName
+    order: str | None = Field(default=None, description="The order of mrp's book (firmed or already firmed)")
+    status_code: int | None = Field(default=None, description="mrp's HTTP status (none: mrp did not answer)")
+    detail: str | None = None
+
+
+class FirmResult(BaseModel):
+    analysis: str
+    mrp_run: str
+    overloads: int
+    forced: bool
+    firmed: int
+    already_firmed: int
+    failed: int
+    orders: list[FirmOutcome]
+
+
+# -- the order replica --------------------------------------------------------------------------------
+
+
+class ReplicatedOrder(BaseModel):
+    id: str
+    kind: str | None
+    sku: str | None
+    quantity: float | None
+    remaining_qty: float | None
+    release_date: date | None
+    due_date: date | None
+    status: str | None
+    version: int
+    cancelled: bool
+    position: int
+    updated_at: datetime
+
+
+class OrderReplicaStatus(BaseModel):
+    position: int = Field(description="Changes applied so far (each event applied or resync: +1)")
+    synced_at: datetime | None = Field(description="Last full resync from mrp (null: never)")
+    synced_position: int | None
+    synced_orders: int | None
+    events_applied: int
+    events_ignored: int = Field(description="Events older than (or equal to) what the replica holds")
+    orders: int
+
+
+class ReplicatedOrderList(BaseModel):
+    items: list[ReplicatedOrder]
+    next_page_token: str | None = None
+    replica: OrderReplicaStatus

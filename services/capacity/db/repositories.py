@@ -135,6 +135,14 @@ async def save_inputs(session: AsyncSession, analysis_id: str, snapshot: dict[st
     )
 
 
+async def annotate_source(session: AsyncSession, analysis_id: str, extra: dict[str, Any]) -> None:
+    """Add what the snapshot read (e.g. the order replica's position) to the analysis's source."""
+    await session.execute(
+        text("UPDATE analyses SET source = source || CAST(:x AS jsonb) WHERE id = :a"),
+        {"a": analysis_id, "x": json.dumps(extra, default=str)},
+    )
+
+
 async def clear_results(session: AsyncSession, analysis_id: str) -> None:
     """What a previous, interrupted attempt may have left (results are written in one transaction,
     so normally nothing)."""

@@ -1,4 +1,5 @@
-"""The capacity service's own tables: analyses, their inputs and their results.
+"""The capacity service's own tables: analyses, their inputs and their results, and the replica of
+mrp's order book.
 
 Results are immutable once an analysis has finished; a what-if (a proposal applied) is a new
 analysis that shares its root's inputs (``inputs_id``) and lists the edits applied on top.
@@ -11,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -172,3 +174,42 @@ class ProposalRow(CapacityModel, table=True):
     target_work_center: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     target_bucket_start: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     edits: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class OrderReplicaRow(CapacityModel, table=True):
+    """One order of mrp's book as the replica holds it (written with SQL in ``orders.py``)."""
+
+    __tablename__ = "order_replica"
+
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    kind: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sku: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    quantity: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    remaining_qty: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    release_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    due_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    status: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: mrp's version of the order (0: only its cancellation is known).
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cancelled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    event_time: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    #: The replica position at which this row was last written.
+    position: int = Field(sa_column=Column(BigInteger, nullable=False))
+    record: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class OrderReplicaStateRow(CapacityModel, table=True):
+    """The order replica's position (changes applied) and its last resync."""
+
+    __tablename__ = "order_replica_state"
+
+    source: str = Field(sa_column=Column(Text, primary_key=True))
+    position: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    synced_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    synced_position: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    synced_orders: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    events_applied: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    events_ignored: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

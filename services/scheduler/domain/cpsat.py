@@ -11,14 +11,27 @@ The CP-SAT model, section by section (``_CpModel``):
 - data: operations in job order, their options, fixed assignments, blocked time per machine;
 - variables: start/end per operation (domains cut by heads and tails); one presence literal and
   one optional interval per option (a single mandatory interval when there is one option);
-- constraints: exactly one option; ``end = start + Σ duration·literal``; no overlap per machine
-  with the machine's blocked time (windows and fixed work, merged) as fixed intervals; job-chain
-  precedences and releases; with a setup matrix, one circuit per machine over the operations
-  that may run there, an arc i→j forcing ``start_j ≥ end_i + setup(i, j)`` and, where the machine
-  has windows, the setup inside an extended interval that may not meet a window; for flexible
-  problems a redundant cumulative of all operations over all machines;
+- pauses: for each option and each *pausable* window ``w`` of its machine that the option's
+  bounds ``[release head, horizon − tail)`` let it meet (the others are pruned), booleans
+  ``before`` (``end ≤ w.start``), ``spans`` (``start < w.start ∧ end > w.end``) and ``after``
+  (``start ≥ w.end``), exactly one true when the option is chosen (none otherwise); its elapsed
+  size is ``duration + Σ spans·len(w)``, its interval ``[start, start + size)`` (so nothing else
+  runs on the machine meanwhile). Starting or ending inside a window is impossible. Cost: 3
+  booleans, 3–4 reified linear constraints per (option, window) met, one size variable per option;
+- setups pause with their operation: on a machine with setups and windows, the block ``[xs, end)``
+  (``xs`` its setup's start) has a fourth boolean per window, ``in_setup`` (``xs < w.start ∧
+  start ≥ w.end``), ``after`` means ``xs ≥ w.end``, and ``start − xs = setup + Σ in_setup·len(w)``;
+- constraints: exactly one option; ``end = start + Σ (duration·literal + Σ len·spans)``; no
+  overlap per machine with the machine's blocked time (hard windows and fixed work, merged) as
+  fixed intervals; job-chain precedences and releases; with a setup matrix, one circuit per
+  machine over the operations that may run there, an arc i→j forcing ``start_j ≥ end_i +
+  setup(i, j)`` and, where the machine has windows, the block setup + operation as an extended
+  interval that may not meet a hard window; for flexible problems a redundant cumulative of all
+  operations over all machines;
 - objective: makespan ``≥`` every job's end, or ``Σ w·T`` with ``T ≥ C − due``;
 - solve: workers, time limit, seed; a callback reports (objective, bound, time) to ``on_progress``;
+- hint: the dispatch schedule, every variable included (pause booleans, sizes, block starts): the
+  dispatcher places operations and setups on the same working-minute walk, so it is feasible;
 - read back: the chosen option's machine and the start/end values.
 """
 
@@ -34,7 +47,12 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from services.scheduler.domain.dispatch import best_dispatch, improve_weighted_tardiness
+from services.scheduler.domain.dispatch import (
+    best_dispatch,
+    improve_weighted_tardiness,
+    pause_windows,
+    setup_start,
+)
 from services.scheduler.domain.model import (
     Assignment,
     Job,
@@ -82,6 +100,19 @@ class InvalidProblemError(ValueError):
 # The model
 
 
+@dataclass(frozen=True, slots=True)
+class _Pause:
+    """One pausable window ``[start, end)`` of an option's machine and where the option stands:
+    exactly one literal is true when the option is chosen, none otherwise."""
+
+    start: int
+    end: int
+    before: cp_model.IntVar  # end ≤ w.start
+    spans: cp_model.IntVar  # start < w.start and end > w.end: the operation pauses across it
+    after: cp_model.IntVar  # block start (start, without setup) ≥ w.end
+    in_setup: cp_model.IntVar | None  # block start < w.start, start ≥ w.end: the setup pauses
+
+
 @dataclass(slots=True)
 class _OpVars:
     job: Job
@@ -94,6 +125,13 @@ class _OpVars:
     intervals: list[cp_model.IntervalVar]
     end_lb: int
     span: tuple[int, int] | None  # (start, end) of a fixed assignment
+    #: per option: its pausable windows that the bounds let it meet, with their literals
+    pauses: list[list[_Pause]] = field(default_factory=list)
+    sizes: list[cp_model.IntVar | int] = field(default_factory=list)  # elapsed, per option
+    #: per option on a machine with setups and windows: the start of the block setup + operation
+    block_starts: list[cp_model.IntVar | None] = field(default_factory=list)
+    block_los: list[int] = field(default_factory=list)  # lower bounds of the block starts
+    max_elapsed: int = 0
 
     @property
     def fixed(self) -> bool:
@@ -142,6 +180,10 @@ class _CpModel:
         self.objective_exprs: dict[Objective, cp_model.LinearExprT] = {}
         self.tardiness: dict[str, cp_model.IntVar] = {}
         self.makespan: cp_model.IntVar | None = None
+        self.pause_windows = pause_windows(problem)
+        windowed = {w.machine for w in problem.unavailability if w.end > w.start}
+        #: machines where setup + operation form a block that must dodge or pause across windows
+        self.blocks_with_setups = {mc for (mc, _, _), v in problem.setups.items() if v > 0} & windowed
         self._variables()
         self._machine_constraints()
         self._precedences()
@@ -176,35 +218,83 @@ class _CpModel:
                         [itv],
                         f.end,
                         (f.start, f.end),
+                        max_elapsed=f.end - f.start,
                     )
                     head = f.end
                 else:
                     lo, hi = head, max(head + min_d[k], h - tail)
                     start = m.new_int_var(lo, hi - min_d[k], f"s[{name}]")
                     end = m.new_int_var(lo + min_d[k], hi, f"e[{name}]")
-                    machines = [o.machine for o in op.options]
-                    durations = [o.duration for o in op.options]
-                    literals: list[cp_model.IntVar | int] = []
-                    intervals: list[cp_model.IntervalVar] = []
-                    if len(op.options) == 1:
-                        literals.append(1)
-                        intervals.append(m.new_interval_var(start, durations[0], end, f"i[{name}]"))
-                    else:
-                        for mc, d in zip(machines, durations, strict=True):
-                            lit = m.new_bool_var(f"x[{name},{mc}]")
-                            literals.append(lit)
-                            intervals.append(
-                                m.new_optional_interval_var(start, d, end, lit, f"i[{name},{mc}]")
-                            )
-                        bools = [lit for lit in literals if not isinstance(lit, int)]
+                    ov = _OpVars(job, op, start, end, [], [], [], [], lo + min_d[k], None)
+                    mandatory = len(op.options) == 1
+                    for o in op.options:
+                        lit: cp_model.IntVar | int = (
+                            1 if mandatory else m.new_bool_var(f"x[{name},{o.machine}]")
+                        )
+                        ov.machines.append(o.machine)
+                        ov.durations.append(o.duration)
+                        ov.literals.append(lit)
+                        self._option(ov, o.machine, o.duration, lit, lo, hi)
+                    if not mandatory:
+                        bools = [lit for lit in ov.literals if not isinstance(lit, int)]
                         m.add_exactly_one(bools)
-                        m.add(end == start + sum(d * b for d, b in zip(durations, bools, strict=True)))
-                    ov = _OpVars(
-                        job, op, start, end, machines, durations, literals, intervals, lo + min_d[k], None
-                    )
+                        m.add(
+                            end
+                            == start
+                            + sum(
+                                d * b + sum((w.end - w.start) * w.spans for w in ws)
+                                for d, b, ws in zip(ov.durations, bools, ov.pauses, strict=True)
+                            )
+                        )
                     head += min_d[k]
                 self.ops.append(ov)
                 self.by_key[key] = ov
+
+    def _option(
+        self, ov: _OpVars, mc: str, duration: int, lit: cp_model.IntVar | int, lo: int, hi: int
+    ) -> None:
+        """The option's pause literals (windows it may meet, pruned by the bounds), its elapsed
+        size and its interval."""
+        m = self.model
+        name = f"{ov.job.id}/{ov.op.id},{mc}"
+        block = mc in self.blocks_with_setups
+        block_lo = lo
+        if block:
+            into = max(
+                (v for (sm, _, to), v in self.problem.setups.items() if sm == mc and to == ov.op.family),
+                default=0,
+            )
+            block_lo = setup_start(self.pause_windows.get(mc, []), lo, into)
+        xs = m.new_int_var(block_lo, hi, f"xs[{name}]") if block else None
+        pauses: list[_Pause] = []
+        for ws, we in self.pause_windows.get(mc, []):
+            if we <= block_lo or ws >= hi:
+                continue  # the bounds already put the option after or before the window
+            b, sp, af = (m.new_bool_var(f"{tag}[{name},{ws}]") for tag in ("before", "spans", "after"))
+            ins = m.new_bool_var(f"insetup[{name},{ws}]") if xs is not None else None
+            m.add(ov.end <= ws).only_enforce_if(b)
+            m.add(ov.start <= ws - 1).only_enforce_if(sp)
+            m.add(ov.end >= we + 1).only_enforce_if(sp)
+            m.add((ov.start if xs is None else xs) >= we).only_enforce_if(af)
+            if ins is not None and xs is not None:
+                m.add(xs <= ws - 1).only_enforce_if(ins)
+                m.add(ov.start >= we).only_enforce_if(ins)
+            m.add(sum(x for x in (b, sp, af, ins) if x is not None) == lit)
+            pauses.append(_Pause(ws, we, b, sp, af, ins))
+        extra = sum(w.end - w.start for w in pauses)
+        size: cp_model.IntVar | int = duration
+        if pauses:
+            size = m.new_int_var(duration, duration + extra, f"size[{name}]")
+            m.add(size == duration + sum((w.end - w.start) * w.spans for w in pauses))
+        ov.pauses.append(pauses)
+        ov.sizes.append(size)
+        ov.block_starts.append(xs)
+        ov.block_los.append(block_lo)
+        ov.max_elapsed = max(ov.max_elapsed, duration + extra)
+        if isinstance(lit, int):
+            ov.intervals.append(m.new_interval_var(ov.start, size, ov.end, f"i[{name}]"))
+        else:
+            ov.intervals.append(m.new_optional_interval_var(ov.start, size, ov.end, lit, f"i[{name}]"))
 
     # -- constraints ----------------------------------------------------------------------
     def _machine_constraints(self) -> None:
@@ -215,7 +305,8 @@ class _CpModel:
                 on_machine[mc].append((ov, k))
         blocked: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for w in p.unavailability:
-            blocked[w.machine].append((w.start, w.end))
+            if not w.pausable:
+                blocked[w.machine].append((w.start, w.end))
         for ov in self.ops:
             if ov.span is not None:
                 blocked[ov.machines[0]].append(ov.span)
@@ -228,7 +319,7 @@ class _CpModel:
             ]
             if mc in families_on and free_items:
                 self._circuit(mc, items)
-                if any(w.machine == mc and w.end > w.start for w in p.unavailability):
+                if mc in self.blocks_with_setups:
                     ext = [self._extended_interval(mc, ov, k) for ov, k in free_items]
                     m.add_no_overlap(ext + blocks)
             m.add_no_overlap([ov.intervals[k] for ov, k in free_items] + blocks)
@@ -277,9 +368,12 @@ class _CpModel:
             value = 0 if i == 0 else p.setup_time(mc, nodes[i - 1].op.family, ov.op.family)
             m.add(setup == value).only_enforce_if(lit)
         self.setup_before[(ov.job.id, ov.op.id, mc)] = setup
-        start = m.new_int_var(-max_setup, self.horizon, f"xs[{ov.job.id}/{ov.op.id},{mc}]")
-        m.add(start == ov.start - setup)
-        size = m.new_int_var(ov.durations[k], ov.durations[k] + max_setup, "xsize")
+        start = ov.block_starts[k]
+        assert start is not None
+        pauses = ov.pauses[k]
+        in_setup = sum((w.end - w.start) * w.in_setup for w in pauses if w.in_setup is not None)
+        m.add(start == ov.start - setup - in_setup)
+        size = m.new_int_var(ov.durations[k], max(ov.durations[k], self.horizon - ov.block_los[k]), "xsize")
         presence = ov.literals[k]
         if isinstance(presence, int):
             return m.new_interval_var(start, size, ov.end, f"x[{ov.job.id}/{ov.op.id}]")
@@ -299,7 +393,7 @@ class _CpModel:
         for ov in self.ops:
             if ov.fixed:
                 continue
-            size = m.new_int_var(min(ov.durations), max(ov.durations), "size")
+            size = m.new_int_var(min(ov.durations), max(ov.max_elapsed, min(ov.durations)), "size")
             m.add(size == ov.end - ov.start)
             intervals.append(m.new_interval_var(ov.start, size, ov.end, "all"))
             demands.append(1)
@@ -350,6 +444,7 @@ class _CpModel:
         for jid, t in self.tardiness.items():
             due = dues[jid]
             m.add_hint(t, max(0, completion[jid] - (due or 0)))
+        setup_values: dict[tuple[str, str, str], int] = {}
         for mc, arcs in self.arcs.items():
             nodes = self.arc_nodes[mc]
             index = {(ov.job.id, ov.op.id): i for i, ov in enumerate(nodes, start=1)}
@@ -380,6 +475,33 @@ class _CpModel:
                         self.by_key[(jid, oid)].op.family,
                     )
                 m.add_hint(var, value)
+                setup_values[(jid, oid, smc)] = value
+        # Pauses: where each option stands with respect to its machine's pausable windows.
+        for key, ov in self.by_key.items():
+            a = placed[key]
+            if ov.fixed:
+                continue
+            for k, mc in enumerate(ov.machines):
+                chosen = mc == a.machine
+                setup = setup_values.get((*key, mc), 0)
+                xs = (
+                    setup_start(self.pause_windows.get(mc, []), a.start, setup) if chosen else a.start - setup
+                )
+                block_start = ov.block_starts[k]
+                if block_start is not None:
+                    m.add_hint(block_start, xs)
+                size = ov.sizes[k]
+                if not isinstance(size, int):
+                    m.add_hint(size, a.end - a.start if chosen else ov.durations[k])
+                for w in ov.pauses[k]:
+                    before = chosen and a.end <= w.start
+                    spans = chosen and a.start < w.start and a.end > w.end
+                    in_setup = chosen and w.in_setup is not None and not spans and not before and xs < w.start
+                    m.add_hint(w.before, before)
+                    m.add_hint(w.spans, spans)
+                    m.add_hint(w.after, chosen and not (before or spans or in_setup))
+                    if w.in_setup is not None:
+                        m.add_hint(w.in_setup, in_setup)
 
     def read(self, solver: cp_model.CpSolver) -> list[Assignment]:
         out = []

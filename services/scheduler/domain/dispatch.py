@@ -5,7 +5,10 @@ the ready operation (next of each job) that can finish earliest on its best mach
 conflict set of ready operations that could start before that finish, and lets the priority rule
 choose among them; the chosen operation goes on the machine where it finishes earliest, after the
 machine's previous dispatched operation, respecting setups, unavailability windows and fixed
-assignments. Every schedule it returns satisfies the validator's rules.
+assignments. On a machine with pausable windows it walks the machine's working time: the block
+"setup + operation" starts at a working minute and ends after its working minutes, pausing across
+the windows (``work_end``, ``setup_start``), exactly as the CP-SAT model and the validator count
+them. Every schedule it returns satisfies the validator's rules.
 
 ``improve_single_machine_tardiness`` is an iterated local search (best-improvement insertion moves
 evaluated for all pairs at once with numpy, random insertion kicks) for 1||Σ w·T.
@@ -13,6 +16,7 @@ evaluated for all pairs at once with numpy, random insertion kicks) for 1||Σ w�
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import time
@@ -64,11 +68,77 @@ def _setup(problem: Problem, machine: str, a: str | None, b: str | None) -> int:
     return problem.setups.get((machine, a, b), 0)
 
 
+def pause_windows(problem: Problem) -> dict[str, list[tuple[int, int]]]:
+    """The pausable windows of each machine, merged and sorted."""
+    raw: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for w in problem.unavailability:
+        if w.pausable and w.end > w.start:
+            raw[w.machine].append((w.start, w.end))
+    out: dict[str, list[tuple[int, int]]] = {}
+    for machine, spans in raw.items():
+        merged: list[tuple[int, int]] = []
+        for s, e in sorted(spans):
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        out[machine] = merged
+    return out
+
+
+def _first(window: tuple[int, int]) -> int:
+    return window[0]
+
+
+def next_working(pauses: Sequence[tuple[int, int]], t: int) -> int:
+    """``t``, or the end of the pausable window ``t`` falls in."""
+    k = bisect.bisect_right(pauses, t, key=_first) - 1
+    while 0 <= k < len(pauses) and pauses[k][0] <= t < pauses[k][1]:
+        t = pauses[k][1]
+        k += 1
+    return t
+
+
+def work_end(pauses: Sequence[tuple[int, int]], start: int, minutes: int) -> int:
+    """The end of ``minutes`` working minutes from ``start`` (a working minute), pausing across
+    the windows: the minute after the last one worked (``start`` if ``minutes`` is 0)."""
+    t, k = start, bisect.bisect_right(pauses, start, key=_first)
+    while k < len(pauses) and pauses[k][0] - t < minutes:
+        minutes -= pauses[k][0] - t
+        t = pauses[k][1]
+        k += 1
+    return t + minutes
+
+
+def setup_start(pauses: Sequence[tuple[int, int]], start: int, minutes: int) -> int:
+    """The first of the last ``minutes`` working minutes before ``start`` (``start`` if 0)."""
+    t, k = start, bisect.bisect_left(pauses, start, key=_first) - 1
+    while minutes > 0 and k >= 0:
+        ws, we = pauses[k]
+        if we < t:
+            take = min(minutes, t - we)
+            t -= take
+            minutes -= take
+            if minutes == 0:
+                break
+        t = min(t, ws)
+        k -= 1
+    return t - minutes
+
+
 def _earliest_start(
-    problem: Problem, machine: str, state: _MachineState, *, ready: int, duration: int, family: str | None
-) -> int:
-    """Earliest start after the machine's last dispatched operation that fits around blocks."""
-    t = max(ready, state.free)
+    problem: Problem,
+    machine: str,
+    state: _MachineState,
+    pauses: Sequence[tuple[int, int]],
+    *,
+    ready: int,
+    duration: int,
+    family: str | None,
+) -> tuple[int, int]:
+    """The earliest (start, end) after the machine's last dispatched operation that fits around
+    blocks, pausing (with its setup) across the machine's pausable windows."""
+    t = next_working(pauses, max(ready, state.free))
     for _ in range(10_000):
         # Predecessor: the dispatched tail or a fixed operation that ends by t, whichever is later.
         pred_end, pred_family, has_pred = state.free, state.last_family, state.has_last
@@ -76,27 +146,26 @@ def _earliest_start(
             if b.is_op and b.end <= t and (not has_pred or b.end >= pred_end):
                 pred_end, pred_family, has_pred = b.end, b.family, True
         setup_in = _setup(problem, machine, pred_family, family) if has_pred else 0
-        if has_pred and t < pred_end + setup_in:
-            t = pred_end + setup_in
+        busy_from = setup_start(pauses, t, setup_in)
+        if has_pred and busy_from < pred_end:
+            first = next_working(pauses, pred_end)
+            t = next_working(pauses, work_end(pauses, first, setup_in))
             continue
+        end = work_end(pauses, t, duration)
         moved = False
         for b in state.blocks:
-            if b.end <= t - setup_in and not b.is_op:
-                continue
             if b.is_op:
                 if b.end <= t:
                     continue
                 setup_out = _setup(problem, machine, family, b.family)
-                if b.start < t + duration + setup_out:
-                    t = max(t + 1, b.end)
-                    moved = True
-                    break
-            elif b.start < t + duration and b.end > t - setup_in:
-                t = max(t + 1, b.end)
-                moved = True
+                moved = b.start < end + setup_out
+            else:
+                moved = b.start < end and b.end > busy_from
+            if moved:
+                t = next_working(pauses, max(t + 1, b.end))
                 break
         if not moved:
-            return t
+            return t, end
     raise RuntimeError("no start found on " + machine)  # pragma: no cover - bounded by blocks
 
 
@@ -124,8 +193,9 @@ def dispatch(
     fixed = problem.fixed_by_key()
     states = {m: _MachineState() for m in problem.machines}
     for w in problem.unavailability:
-        if w.end > w.start:
+        if w.end > w.start and not w.pausable:
             states[w.machine].blocks.append(_Block(w.start, w.end, None, False))
+    pauses = pause_windows(problem)
     family_of = {(j.id, o.id): o.family for j in problem.jobs for o in j.operations}
     for f in problem.fixed:
         states[f.machine].blocks.append(_Block(f.start, f.end, family_of.get((f.job, f.operation)), True))
@@ -161,15 +231,16 @@ def dispatch(
         op = job.operations[next_index[job.id]]
         best: tuple[int, int, str] | None = None
         for option in op.options:
-            s = _earliest_start(
+            s, e = _earliest_start(
                 problem,
                 option.machine,
                 states[option.machine],
+                pauses.get(option.machine, []),
                 ready=ready[job.id],
                 duration=option.duration,
                 family=op.family,
             )
-            cand = (s + option.duration, s, option.machine)
+            cand = (e, s, option.machine)
             if best is None or cand < best:
                 best = cand
         assert best is not None

@@ -6,13 +6,21 @@ service turns calendars and maintenance into machine unavailability windows befo
 Conventions shared by every module of this package (and re-checked by the independent validator):
 
 - an operation runs on exactly one of its options, for that option's duration (at least one
-  minute), without pausing;
+  minute) of *working* minutes: it pauses across the *pausable* windows of its machine (below);
 - operations of a job run in the order given; the first may not start before the job's release;
 - a machine runs at most one operation at a time; a sequence-dependent setup
   ``setups[(machine, from_family, to_family)]`` occupies the machine during the minutes just
   before the operation that follows; the first operation of a machine needs no setup;
-- nothing (operation or setup) runs inside an unavailability window ``[start, end)``;
-  an operation may not span a window in this version;
+- nothing (operation or setup) runs inside an unavailability window ``[start, end)``. A *hard*
+  window (the default: a breakdown, a frozen block) may not be spanned either. A *pausable* window
+  (the machine's calendar break) may be: the work stops at its start and resumes at its end, and
+  the elapsed time ``end − start`` is the duration plus the lengths of the pausable windows inside
+  ``[start, end)``; an operation never starts or ends inside one (its first and last minutes are
+  working minutes). Nothing else runs on the machine in between (the elapsed span is occupied);
+- the setup before an operation forms one block with it and pauses the same way: its minutes are
+  the last ``setup`` working minutes (outside pausable windows) before the operation's start, all
+  after the previous operation's end, and the whole block ``[setup start, end)`` meets no hard
+  window. (The setup before a *fixed* operation only needs ``setup`` minutes of gap.)
 - a fixed assignment (started or frozen operation) keeps its machine, start and end as given;
   constraints between two fixed operations, and the release/windows of a fixed operation, are
   facts of the past and are not checked.
@@ -63,11 +71,13 @@ class Job:
 
 @dataclass(frozen=True, slots=True)
 class Unavailability:
-    """A window ``[start, end)`` during which nothing may run on ``machine``."""
+    """A window ``[start, end)`` during which nothing may run on ``machine``; ``pausable``: an
+    operation (and its setup) may pause across it, else it may not span it."""
 
     machine: str
     start: int
     end: int
+    pausable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

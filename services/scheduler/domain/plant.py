@@ -3,34 +3,36 @@ into a :class:`~services.scheduler.domain.model.Problem`, and its solution turne
 timestamps.
 
 **How calendars are modelled (the "union working-time" model).** The solver (``cpsat``) knows
-fixed durations and machine unavailability windows, and an operation may not span a window. The
-rule to honour is: an operation pauses outside its machine's working time and resumes at the next
-shift start, and nothing else runs on the machine in between. So the problem is solved on a
-*compressed time line*:
+working durations and machine unavailability windows, *pausable* (the operation may span the
+window and pauses across it) or *hard* (it may not span it). The rule to honour is: an operation
+pauses outside its machine's working time and resumes at the next shift start, and nothing else
+runs on the machine in between. So the problem is solved on a *compressed time line*:
 
 - ``U`` = the union of every machine's working time over the horizon (a minute when at least one
   machine works). Solver time ``u`` counts the minutes of ``U`` from the origin; a minute when no
   machine works (nights, weekends, plant-wide holidays) does not exist for the solver;
 - an option's duration is its **working** minutes, ``ceil((setup + Q·run) / efficiency)``;
-- a minute of ``U`` when a given machine does not work (its own maintenance, a breakdown, a
-  shorter calendar than another work center's) is an unavailability window of that machine;
+- a minute of ``U`` when a given machine does not work is a window of that machine: **pausable**
+  when its calendar says so (its shifts are shorter than another work center's, a holiday or
+  maintenance of its calendar), **hard** when it is shift time lost to a downtime (breakdown);
 - release = the first ``U`` minute at or after ``max(order release, component availability, now,
   frozen_until)``; due = the end of the due date, as the ``U`` minutes before it;
-- fixed (started, finished or frozen) operations keep their real times, mapped onto ``U``.
+- fixed (started, finished or frozen) operations keep their real times, mapped onto ``U``; they
+  are hard blocks for the others.
 
 Mapping a solution back, operation ``[u_s, u_e)`` runs from the real minute of ``U`` minute
-``u_s`` to the end of ``U`` minute ``u_e − 1``. It is **sound**: the ``U`` minutes inside are
-working minutes of its machine (no window of the machine meets it), their count is the duration,
-the real minutes skipped are ones when no machine works, and the machine runs nothing else in
-between (the no-overlap holds on ``U`` and the map is monotone). So an operation pauses across a
-night, weekend or plant-wide holiday and resumes exactly at the next shift start. Setups are
-working minutes of the machine just before the operation (the solver keeps them out of windows).
+``u_s`` to the end of ``U`` minute ``u_e − 1``. It is **sound**: the solver puts the first and
+last minutes outside the machine's windows and counts as work only the ``U`` minutes outside them
+(so the machine's working minutes inside are exactly the duration), the real minutes skipped are
+ones when no machine works, and the machine runs nothing else in between (the operation's elapsed
+span is in the machine's no-overlap, and the map is monotone). So an operation pauses across a
+night, weekend or holiday of its machine, whatever the other machines do, and resumes exactly at
+the next shift start. A setup forms one block with the operation it precedes: its minutes are the
+machine's working minutes just before the operation, pausing the same way.
 
-**Limits (honest).** It is exact when the machines share their non-working time. A break that is
-only one machine's (its maintenance, a breakdown, a machine or work center on fewer shifts than
-another) is a window the operation may not span: the operation waits for the end of that break
-instead of pausing across it (sound, but possibly later than needed; an operation longer than
-every stretch between such breaks cannot be placed, and the solve fails). Weighted tardiness is
+**Limits (honest).** A downtime may not be spanned: an operation waits for its end (only the shift
+time it removes is a hard window; a downtime inside a night changes nothing); a downtime when no
+machine works at all is outside ``U`` and so is paused across like a night. Weighted tardiness is
 optimised in ``U`` minutes (working time late), and reported in clock minutes.
 
 :func:`validate_plant` checks the real rule on timestamps, independently of the mapping: working
@@ -250,6 +252,7 @@ def build(
 
     # Working time per machine, then the union time line.
     machine_time: dict[str, WorkingTime] = {}
+    shift_time: dict[str, list[tuple[int, int]]] = {}  # calendar working time, downtimes not cut
     for m in used:
         wc_code = machine_center.get(m)
         center = data.work_centers.get(wc_code) if wc_code else None
@@ -260,14 +263,20 @@ def build(
             for d in data.downtimes
             if d.machine == m
         ]
-        machine_time[m] = WorkingTime(subtract(intervals, merge(down)))
+        shift_time[m] = merge(intervals)
+        machine_time[m] = WorkingTime(subtract(shift_time[m], merge(down)))
     timeline = WorkingTime(merge(i for t in machine_time.values() for i in t.intervals))
+    # A machine's off-time on U: a calendar break (pausable) or shift time lost to a downtime (hard).
     windows: list[Unavailability] = []
     for m, t in machine_time.items():
-        for s, e in subtract(timeline.intervals, t.intervals):
-            us, ue = timeline.before(s), timeline.before(e)
-            if ue > us:
-                windows.append(Unavailability(m, us, ue))
+        off = subtract(timeline.intervals, t.intervals)
+        calendar_off = subtract(off, shift_time[m])
+        lost = subtract(off, calendar_off)  # off ∩ shifts: the downtimes
+        for spans, pausable in ((calendar_off, True), (lost, False)):
+            for s, e in spans:
+                us, ue = timeline.before(s), timeline.before(e)
+                if ue > us:
+                    windows.append(Unavailability(m, us, ue, pausable))
 
     # Jobs.
     setups: dict[tuple[str, str, str], int] = {}

@@ -29,6 +29,20 @@ def validate(problem: Problem, assignments: Sequence[Assignment]) -> list[Violat
 
     ops = {(job.id, op.id): (job, op) for job in problem.jobs for op in job.operations}
     fixed = {(f.job, f.operation): f for f in problem.fixed}
+    # Pausable windows (merged) and hard ones, per machine.
+    pauses: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for w in problem.unavailability:
+        if w.end > w.start:
+            (pauses if w.pausable else windows)[w.machine].append((w.start, w.end))
+    for machine, spans in pauses.items():
+        merged: list[tuple[int, int]] = []
+        for s, e in sorted(spans):
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        pauses[machine] = merged
     placed: dict[tuple[str, str], Assignment] = {}
     for a in assignments:
         key = (a.job, a.operation)
@@ -56,13 +70,22 @@ def validate(problem: Problem, assignments: Sequence[Assignment]) -> list[Violat
                 )
             continue
         durations = [o.duration for o in op.options if o.machine == a.machine]
+        worked = a.end - a.start - _inside(pauses.get(a.machine, []), a.start, a.end)
         if not durations:
             bad("machine", f"{a.job}/{a.operation} runs on ineligible machine {a.machine}")
-        elif a.end - a.start not in durations:
+        elif worked not in durations:
             bad(
                 "duration",
-                f"{a.job}/{a.operation} lasts {a.end - a.start} on {a.machine}, expected {durations}",
+                f"{a.job}/{a.operation} works {worked} minutes in [{a.start}, {a.end}) on {a.machine}, "
+                f"expected {durations}",
             )
+        for ws, we in pauses.get(a.machine, []):
+            if ws <= a.start < we or ws < a.end <= we:
+                bad(
+                    "unavailable",
+                    f"{a.job}/{a.operation} [{a.start}, {a.end}) starts or ends inside the break "
+                    f"[{ws}, {we}) of {a.machine}",
+                )
         if a.start < 0:
             bad("horizon", f"{a.job}/{a.operation} starts before 0")
         if problem.horizon is not None and a.end > problem.horizon:
@@ -91,10 +114,6 @@ def validate(problem: Problem, assignments: Sequence[Assignment]) -> list[Violat
     by_machine: dict[str, list[Assignment]] = defaultdict(list)
     for a in placed.values():
         by_machine[a.machine].append(a)
-    windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for w in problem.unavailability:
-        if w.end > w.start:
-            windows[w.machine].append((w.start, w.end))
     for machine, items in by_machine.items():
         items.sort(key=lambda x: (x.start, x.end))
         previous: Assignment | None = None
@@ -107,7 +126,9 @@ def validate(problem: Problem, assignments: Sequence[Assignment]) -> list[Violat
                 to_family = family[(a.job, a.operation)]
                 if from_family is not None and to_family is not None:
                     setup = problem.setups.get((machine, from_family, to_family), 0)
-                if not both_fixed and a.start < previous.end + setup:
+                # The setup's minutes: the last `setup` working minutes before the start.
+                busy_from = a.start - setup if a_fixed else _back(pauses.get(machine, []), a.start, setup)
+                if not both_fixed and busy_from < previous.end:
                     what = "overlaps" if a.start < previous.end else "leaves too little setup after"
                     other = f"{previous.job}/{previous.operation} [{previous.start}, {previous.end})"
                     bad(
@@ -116,7 +137,7 @@ def validate(problem: Problem, assignments: Sequence[Assignment]) -> list[Violat
                         f"setup {setup}",
                     )
             if not a_fixed:
-                busy_from = a.start - setup
+                busy_from = _back(pauses.get(machine, []), a.start, setup)
                 for ws, we in windows.get(machine, []):
                     if busy_from < we and ws < a.end:
                         bad(
@@ -127,6 +148,30 @@ def validate(problem: Problem, assignments: Sequence[Assignment]) -> list[Violat
             if previous is None or a.end >= previous.end:
                 previous = a
     return out
+
+
+def _inside(pauses: Sequence[tuple[int, int]], start: int, end: int) -> int:
+    """Minutes of ``[start, end)`` inside the (merged) pausable windows."""
+    return sum(max(0, min(end, we) - max(start, ws)) for ws, we in pauses)
+
+
+def _back(pauses: Sequence[tuple[int, int]], start: int, minutes: int) -> int:
+    """The first of the last ``minutes`` working minutes before ``start`` (``start`` if 0), walking
+    back across the (merged, sorted) pausable windows."""
+    t = start
+    for ws, we in reversed(pauses):
+        if minutes <= 0:
+            break
+        if ws >= t:
+            continue
+        if we < t:  # the working stretch [we, t)
+            take = min(minutes, t - we)
+            t -= take
+            minutes -= take
+            if minutes == 0:
+                break
+        t = ws
+    return t - minutes
 
 
 def recompute_objectives(problem: Problem, assignments: Sequence[Assignment]) -> dict[Objective, int]:

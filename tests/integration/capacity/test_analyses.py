@@ -26,7 +26,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from fastapi import FastAPI, Query
+from fastapi import FastAPI
 
 from shared.charts import PNG_SIGNATURE
 from tests.integration.capacity.conftest import TWO_SHIFTS, Capacity, serve
@@ -330,17 +330,13 @@ async def test_charts_are_valid_svg_and_png(capacity: Capacity) -> None:
 
 
 def fake_mrp(orders: list[dict[str, Any]]) -> FastAPI:
-    """The mrp order book and planned orders, two items a page."""
+    """The planned orders of an mrp run, two items a page."""
     app = FastAPI()
 
     def page(items: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
         start = int(token or 0)
         more = start + 2 < len(items)
         return {"items": items[start : start + 2], "next_page_token": str(start + 2) if more else None}
-
-    @app.get("/v1/mrp/orders")
-    async def orders_(status: list[str] = Query(), page_token: str | None = None) -> dict[str, Any]:
-        return page([o for o in orders if o["status"] in status], page_token)
 
     @app.get("/v1/mrp/runs/{run_id}/planned-orders")
     async def planned(run_id: str, page_token: str | None = None) -> Any:
@@ -353,31 +349,22 @@ def fake_mrp(orders: list[dict[str, Any]]) -> FastAPI:
     return app
 
 
-async def test_the_order_book_and_mrp_runs_are_read_from_the_mrp_service(capacity: Capacity) -> None:
+async def test_the_planned_orders_of_an_mrp_run_are_read_from_the_mrp_service(capacity: Capacity) -> None:
     await seed_plant(capacity)
-    book = [
-        {**O1, "kind": "make", "status": "firm", "remaining_qty": 100},
-        {**O2, "kind": "make", "status": "released", "quantity": 80, "remaining_qty": 50},
-        {**O1, "id": "P1", "kind": "buy", "status": "firm"},
+    planned: list[dict[str, Any]] = [
+        {**O1, "kind": "make", "status": "planned"},
+        {**O2, "kind": "make", "status": "planned"},
+        {**O1, "id": "P1", "kind": "buy", "status": "planned"},
         {**O1, "id": "O9", "kind": "make", "status": "planned"},
     ]
     port = int(capacity.app.state.runtime.settings.mrp_url.rsplit(":", 1)[1])
-    async with serve(fake_mrp(book), port):
-        result = await capacity.analyse({"source": {"orders": "firm+released"}, **WEEK})
-        assert result["source"] == {"orders": "firm+released"}
-        assert result["counts"]["orders"] == 2
-        assert result["counts"]["buy_orders_skipped"] == 1
-        loads = {
-            c["bucket_start"]: c["load_minutes"]
-            for c in await capacity.items(f"{result['links']['self']}/load")
-        }
-        assert loads["2026-03-06"] == pytest.approx(1810)  # O2 counts for its remaining 50
-
+    async with serve(fake_mrp(planned), port):
         run = await capacity.analyse({"source": {"mrp_run": "run-1"}, **WEEK})
         assert run["counts"]["orders"] == 3  # every make planned order, buy left out
+        assert run["counts"]["buy_orders_skipped"] == 1
         failed = await capacity.analyse({"source": {"mrp_run": "nope"}, **WEEK}, expect="failed")
         assert "404" in failed["error"]
-    unreachable = await capacity.analyse({"source": {"orders": "firm+released"}, **WEEK}, expect="failed")
+    unreachable = await capacity.analyse({"source": {"mrp_run": "run-1"}, **WEEK}, expect="failed")
     assert "did not answer" in unreachable["error"]
 
 

@@ -84,7 +84,9 @@ def snapshots(draw: st.DrawFn, max_items: int = 14) -> Snapshot:
                         draw(st.none() | st.just(some_date())),
                     )
                 )
-    stock = {s: draw(st.sampled_from([Decimal(x) for x in ("0", "0", "-3", "5", "12.5", "40")])) for s in skus}
+    stock = {
+        s: draw(st.sampled_from([Decimal(x) for x in ("0", "0", "-3", "5", "12.5", "40")])) for s in skus
+    }
     sales = [
         SalesOrderLine(f"S{k}", 1 + k % 3, draw(st.sampled_from(skus)), draw(QTYS), some_date())
         for k in range(draw(st.integers(0, 12)))
@@ -159,7 +161,7 @@ def test_planned_orders_respect_the_lot_rules(snap):
             if lot.multiple is not None:
                 assert po.quantity % lot.multiple == 0
             elif lot.rule is LotRule.FIXED and lot.min_qty is None and lot.max_qty is None:
-                assert po.quantity % lot.quantity == 0  # type: ignore[operator]
+                assert po.quantity % lot.quantity == 0
 
 
 @SETTINGS
@@ -193,13 +195,17 @@ def test_dependent_demand_is_parent_releases_times_qty_per_over_one_minus_scrap(
     expected: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for line in snap.bom:
         sources = [(po.release_date, po.quantity) for po in result.orders_of(line.parent)]
-        sources += [
-            (f.release_date, f.quantity) for f in snap.parent_orders if f.sku == line.parent
-        ]
-        if line.parent in phantoms:
-            sources = [(r.date, r.net_requirements) for r in result.record(line.parent).rows if r.net_requirements]
+        sources += [(f.release_date, f.quantity) for f in snap.parent_orders if f.sku == line.parent]
+        if line.parent in phantoms:  # no planned orders: its net requirements pass through
+            sources += [
+                (r.date, r.net_requirements) for r in result.record(line.parent).rows if r.net_requirements
+            ]
         for r, qty in sources:
-            if (line.valid_from and r < line.valid_from) or (line.valid_to and r >= line.valid_to) or r >= end:
+            if (
+                (line.valid_from and r < line.valid_from)
+                or (line.valid_to and r >= line.valid_to)
+                or r >= end
+            ):
                 continue
             dep = _round6(qty * line.qty_per / (1 - line.scrap_pct / 100))
             expected[line.component][max(today, cal.prev_working(r))] += dep
@@ -240,7 +246,10 @@ def test_net_change_after_a_bom_change_equals_a_regenerative_run(snap, data):
         changed = replace(
             snap,
             items=(*snap.items, Item("NEW", lead_time_days=1)),
-            sales_orders=(*snap.sales_orders, SalesOrderLine("N", 1, "NEW", Decimal(3), snap.parameters.today)),
+            sales_orders=(
+                *snap.sales_orders,
+                SalesOrderLine("N", 1, "NEW", Decimal(3), snap.parameters.today),
+            ),
         )
         skus = set()
     assert net_change(previous, changed, skus) == run_mrp(changed)

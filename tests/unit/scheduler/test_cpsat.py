@@ -173,3 +173,54 @@ def test_rejects_a_problem_with_an_unknown_machine():
     problem = Problem((single_op_job("a", 2, machine="ghost"),), ("M",))
     with pytest.raises(InvalidProblemError, match="unknown machine"):
         solve(problem, FAST)
+
+
+# -- pausable windows (a machine's calendar breaks) ---------------------------------------------
+
+
+def test_an_operation_pauses_across_a_pausable_window_but_never_spans_a_hard_one():
+    job = [single_op_job("long", 5)]
+    hard = solved(one_machine(job, unavailability=(Unavailability("M", 2, 6),)))
+    assert [(a.start, a.end) for a in hard.assignments] == [(6, 11)]
+    paused = solved(one_machine(job, unavailability=(Unavailability("M", 2, 6, pausable=True),)))
+    assert [(a.start, a.end) for a in paused.assignments] == [(0, 9)]  # 2 minutes, pause 4, 3 minutes
+    assert paused.status is Status.OPTIMAL
+    # A hard window after a pause: [0, 2) + [4, 7) would meet [6, 7); so does any start before 7.
+    both = (Unavailability("M", 2, 4, pausable=True), Unavailability("M", 6, 7))
+    mixed = solved(one_machine(job, unavailability=both))
+    assert ([(a.start, a.end) for a in mixed.assignments], mixed.status) == ([(7, 12)], Status.OPTIMAL)
+
+
+def test_operations_pausing_on_one_machine_do_not_interleave():
+    # Two 4-minute jobs, breaks [2, 5) and [7, 10): one runs [0, 2)+[5, 7), the other after the
+    # second break (it cannot start inside [0, 7), which the first occupies): makespan 14.
+    jobs = [single_op_job("a", 4), single_op_job("b", 4)]
+    breaks = (Unavailability("M", 2, 5, pausable=True), Unavailability("M", 7, 10, pausable=True))
+    solution = solved(one_machine(jobs, unavailability=breaks))
+    assert (solution.objective, solution.status) == (14, Status.OPTIMAL)
+    assert sorted((a.start, a.end) for a in solution.assignments) == [(0, 7), (10, 14)]
+
+
+def test_a_setup_pauses_with_its_operation_across_a_pausable_window():
+    # red 2 min, then a 2-minute setup to blue (1 min). Break [3, 5): setup minutes 2 and 5,
+    # blue [6, 7) -> 7; were the break hard, the setup would wait for it: blue [7, 8).
+    jobs = [single_op_job("red", 2, family="red"), single_op_job("blue", 1, family="blue")]
+    setups = {("M", "red", "blue"): 2, ("M", "blue", "red"): 9}
+    paused = solved(one_machine(jobs, setups=setups, unavailability=(Unavailability("M", 3, 5, True),)))
+    assert (paused.objective, paused.status, starts(paused)) == (7, Status.OPTIMAL, {"red": 0, "blue": 6})
+    hard = solved(one_machine(jobs, setups=setups, unavailability=(Unavailability("M", 3, 5),)))
+    assert (hard.objective, starts(hard)) == (8, {"red": 0, "blue": 7})
+
+
+def test_a_flexible_operation_chooses_between_machines_with_different_breaks():
+    # 6 minutes on A (break [1, 9) pausable: ends at 14) or 8 on B (no break: ends at 8).
+    job = Job("J", (Operation("O", (Option("A", 6), Option("B", 8))),))
+    problem = Problem((job,), ("A", "B"), unavailability=(Unavailability("A", 1, 9, pausable=True),))
+    solution = solved(problem)
+    assert [(a.machine, a.start, a.end) for a in solution.assignments] == [("B", 0, 8)]
+    slow_b = Problem(
+        (Job("J", (Operation("O", (Option("A", 6), Option("B", 20))),)),),
+        ("A", "B"),
+        unavailability=(Unavailability("A", 1, 9, pausable=True),),
+    )
+    assert [(a.machine, a.start, a.end) for a in solved(slow_b).assignments] == [("A", 0, 14)]

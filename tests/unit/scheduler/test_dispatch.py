@@ -5,6 +5,7 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.scheduler.domain.cpsat import SolverParams, solve
 from services.scheduler.domain.dispatch import (
     Rule,
     best_dispatch,
@@ -21,7 +22,7 @@ from services.scheduler.domain.model import (
     Problem,
     Unavailability,
 )
-from services.scheduler.domain.validator import recompute_objectives, validate
+from services.scheduler.domain.validator import check_solution, recompute_objectives, validate
 from tests.unit.scheduler.factories import FT06, job_shop, one_machine, single_op_job
 
 MACHINES = ("A", "B", "C")
@@ -129,3 +130,44 @@ def test_tardiness_improvement_keeps_the_schedule_valid_and_never_worse():
     before = recompute_objectives(problem, start)[Objective.WEIGHTED_TARDINESS]
     after = recompute_objectives(problem, better)[Objective.WEIGHTED_TARDINESS]
     assert after <= before
+
+
+@st.composite
+def problems_with_pauses(draw: st.DrawFn) -> Problem:
+    """The problems above, some windows made pausable, plus calendar breaks anywhere."""
+    base = draw(problems())
+    windows = [
+        Unavailability(w.machine, w.start, w.end, pausable=draw(st.booleans())) for w in base.unavailability
+    ]
+    fixed_spans = {(f.machine, f.start, f.end) for f in base.fixed}
+    for m in MACHINES:
+        t = draw(st.integers(0, 6))
+        for _ in range(draw(st.integers(0, 4))):
+            length = draw(st.integers(1, 10))
+            if not any(fm == m and fs < t + length and t < fe for fm, fs, fe in fixed_spans):
+                windows.append(Unavailability(m, t, t + length, pausable=True))
+            t += length + draw(st.integers(1, 9))
+    return Problem(base.jobs, base.machines, base.setups, base.objective, None, tuple(windows), base.fixed)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=problems_with_pauses(), rule=st.sampled_from(list(Rule)), noise=st.sampled_from([0.0, 0.5]))
+def test_dispatching_pauses_across_breaks_as_the_validator_counts_them(problem, rule, noise):
+    assert validate(problem, dispatch(problem, rule, noise=noise, seed=3)) == []
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=problems_with_pauses())
+def test_the_dispatch_hint_is_a_solution_of_the_cp_sat_model(problem):
+    # Every hinted variable fixed to its hint: CP-SAT must still find a solution (the hint is
+    # complete and feasible), and what it returns passes the validator.
+    params = SolverParams(
+        time_limit_s=1.0,
+        num_workers=1,
+        dispatch_restarts=0,
+        cp_sat_parameters={"fix_variables_to_their_hinted_value": True},
+    )
+    solution = solve(problem, params)
+    assert solution.stats["level0_status"] in ("OPTIMAL", "FEASIBLE"), solution.stats
+    assert "level0_rejected" not in solution.stats
+    assert check_solution(problem, solution) == []

@@ -3,6 +3,7 @@ cases computed by hand (2026-03-02 is a Monday; times UTC)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -143,7 +144,18 @@ def test_a_maintenance_window_of_the_only_machine_is_a_pause() -> None:
     assert real(pp, op) == (at(0, 6), at(0, 13))
 
 
-def test_a_break_of_one_machine_only_is_waited_for_not_spanned() -> None:
+def two_machines(cal: WorkCalendar, **extra: object) -> PlantData:
+    routing = (RoutingOperation(10, "WC", Decimal(0), Decimal(60)),)
+    return PlantData(
+        orders=(order(qty=3), order("MO2", qty=1, sku="Q")),  # M2 works 08–10: not a plant-wide break
+        routings={"P": routing, "Q": (RoutingOperation(10, "OTHER", Decimal(0), Decimal(1)),)},
+        work_centers={"WC": WorkCenter("WC", ("M1",), "day"), "OTHER": WorkCenter("OTHER", ("M2",), "day")},
+        calendars={"day": cal},
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_a_calendar_break_of_one_machine_only_is_paused_across_like_a_night() -> None:
     cal = calendar(
         exceptions=[
             {
@@ -154,16 +166,16 @@ def test_a_break_of_one_machine_only_is_waited_for_not_spanned() -> None:
             }
         ]
     )
-    routing = (RoutingOperation(10, "WC", Decimal(0), Decimal(60)),)
-    data = PlantData(
-        orders=(order(qty=3), order("MO2", qty=1, sku="Q")),  # M2 works 08–10: not a plant-wide break
-        routings={"P": routing, "Q": (RoutingOperation(10, "OTHER", Decimal(0), Decimal(1)),)},
-        work_centers={"WC": WorkCenter("WC", ("M1",), "day"), "OTHER": WorkCenter("OTHER", ("M2",), "day")},
-        calendars={"day": cal},
-    )
-    pp, items = schedule(data)
+    pp, items = schedule(two_machines(cal))
+    [op] = [a for a in items if a.job == "MO1"]
+    assert real(pp, op) == (at(0, 6), at(0, 11))  # 06–08, pause, 10–11
+
+
+def test_a_downtime_of_one_machine_only_is_waited_for_not_spanned() -> None:
+    pp, items = schedule(two_machines(calendar(), downtimes=(Downtime("M1", at(0, 8), at(0, 10)),)))
     [op] = [a for a in items if a.job == "MO1"]
     assert real(pp, op) == (at(0, 10), at(0, 13))
+    assert {w.pausable for w in pp.problem.unavailability if w.machine == "M1"} == {False}
 
 
 def test_a_started_operation_is_frozen_and_the_next_one_follows_it() -> None:
@@ -259,3 +271,75 @@ def test_a_downtime_makes_the_machine_unavailable_and_the_validator_sees_the_rea
 def test_tardiness_is_reported_in_clock_minutes_after_the_end_of_the_due_date() -> None:
     pp, items = schedule(plant([order(qty=10, due_day=0)]))  # due end of Monday, ends Tue 08:00
     assert tardiness(pp, items).per_job == {"MO1": 8 * 60}
+
+
+# -- pausing across one machine's breaks while other machines work -----------------------------
+
+THREE_SHIFTS = {
+    d: [["00:00", "08:00"], ["08:00", "16:00"], ["16:00", "24:00"]]
+    for d in ("mon", "tue", "wed", "thu", "fri", "sat")
+}
+ONE_SHIFT = {d: [["08:00", "16:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def wheel_plant(*orders: PlantOrder, lacing_hours: int = 47) -> PlantData:
+    """Welding runs 3×8 Monday to Saturday; lacing one shift (08–16) Monday to Friday."""
+    return PlantData(
+        orders=orders,
+        routings={
+            "WHEEL": (
+                RoutingOperation(10, "WELD", Decimal(0), Decimal(60)),
+                RoutingOperation(20, "LACE", Decimal(0), Decimal(60 * lacing_hours)),
+            ),
+            "LACED": (RoutingOperation(10, "LACE", Decimal(0), Decimal(60)),),
+        },
+        work_centers={
+            "WELD": WorkCenter("WELD", ("W1",), "3x8"),
+            "LACE": WorkCenter("LACE", ("L1",), "1x8"),
+        },
+        calendars={
+            "3x8": WorkCalendar.from_record({"code": "3x8", "weekdays": THREE_SHIFTS}),
+            "1x8": WorkCalendar.from_record({"code": "1x8", "weekdays": ONE_SHIFT}),
+        },
+    )
+
+
+def test_a_47_hour_operation_on_a_one_shift_machine_pauses_across_nights_and_a_weekend() -> None:
+    pp, items = schedule(wheel_plant(PlantOrder("W", "WHEEL", Decimal(1), MON, at(14, 0))))
+    assert {w.pausable for w in pp.problem.unavailability} == {True}
+    weld, lace = sorted(items, key=lambda a: a.start)
+    assert (weld.machine, real(pp, weld)) == ("W1", (at(0, 0), at(0, 1)))
+    # Monday to Friday 08–16 is 40 hours (nights and Saturday, when welding works, are paused
+    # across; Sunday nobody works), then 7 hours on the next Monday.
+    assert (lace.machine, lace.duration) == ("L1", 47 * 60)
+    assert real(pp, lace) == (at(0, 8), at(7, 15))
+    assert pp.machine_time["L1"].minutes(lace.start, lace.end) == 47 * 60
+
+
+def test_two_operations_pausing_on_one_machine_never_interleave() -> None:
+    data = wheel_plant(
+        PlantOrder("A", "LACED", Decimal(10), MON, at(14, 0)),
+        PlantOrder("B", "LACED", Decimal(10), MON, at(14, 0)),
+        PlantOrder("F", "WHEEL", Decimal(1), MON, at(14, 0)),
+    )
+    pp, items = schedule(data, objective=(Objective.MAKESPAN,))
+    lacing = sorted((a for a in items if a.machine == "L1"), key=lambda a: a.start)
+    assert [a.duration for a in lacing] == [600, 600, 47 * 60]
+    for a, b in itertools.pairwise(lacing):
+        assert a.end <= b.start
+    first, second, third = (real(pp, a) for a in lacing)
+    assert first == (at(0, 8), at(1, 10))  # Mon 08–16, Tue 08–10
+    assert second == (at(1, 10), at(2, 12))  # Tue 10–16, Wed 08–12
+    assert third[0] == at(2, 12)
+
+
+def test_the_plant_validator_rejects_an_operation_that_misses_working_minutes_across_a_pause() -> None:
+    pp, items = schedule(wheel_plant(PlantOrder("W", "WHEEL", Decimal(1), MON, at(14, 0)), lacing_hours=10))
+    lace = next(a for a in items if a.machine == "L1")
+    assert real(pp, lace) == (at(0, 8), at(1, 10))
+    short = PlantAssignment(
+        lace.job, lace.operation, "L1", "LACE", lace.start, pp.minute(at(1, 9)), lace.duration, 0
+    )
+    assert any(
+        "working minutes" in v for v in validate_plant(pp, [*(a for a in items if a is not lace), short])
+    )

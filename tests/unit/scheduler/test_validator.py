@@ -142,3 +142,35 @@ def test_reports_a_claimed_objective_that_does_not_match_the_schedule():
 def test_reports_a_bound_above_the_schedule_value():
     lying = Solution(tuple(GOOD), Status.FEASIBLE, objective=8, best_bound=9, gap=0.0, objectives=(8,))
     assert {v.kind for v in check_solution(TWO_STEP, lying)} == {"bound"}
+
+
+def test_counts_working_minutes_across_pausable_windows_and_keeps_ends_out_of_them():
+    breaks = (Unavailability("M", 2, 5, pausable=True), Unavailability("M", 4, 6, pausable=True))
+    problem = one_machine([single_op_job("a", 3)], unavailability=breaks)  # merged break [2, 6)
+    assert validate(problem, [Assignment("a", "O", "M", 0, 7)]) == []  # 2 + 1 working minutes
+    assert validate(problem, [Assignment("a", "O", "M", 6, 9)]) == []
+    assert kinds(problem, [Assignment("a", "O", "M", 0, 8)]) == {"duration"}
+    assert kinds(problem, [Assignment("a", "O", "M", 1, 6)]) == {"duration", "unavailable"}  # ends inside
+    assert kinds(problem, [Assignment("a", "O", "M", 5, 8)]) == {"duration", "unavailable"}  # starts inside
+
+
+def test_a_hard_window_may_not_be_spanned_even_between_pauses():
+    windows = (Unavailability("M", 2, 4, pausable=True), Unavailability("M", 6, 7))
+    problem = one_machine([single_op_job("a", 4)], unavailability=windows)
+    assert kinds(problem, [Assignment("a", "O", "M", 1, 7)]) == {"unavailable"}  # meets [6, 7)
+    assert validate(problem, [Assignment("a", "O", "M", 0, 6)]) == []  # [0, 2) + [4, 6)
+
+
+def test_a_setup_counts_working_minutes_before_the_operation_across_pauses():
+    problem = one_machine(
+        [single_op_job("a", 2, family="red"), single_op_job("b", 1, family="blue")],
+        setups={("M", "red", "blue"): 2},
+        unavailability=(Unavailability("M", 3, 5, pausable=True), Unavailability("M", 9, 10)),
+    )
+    first = Assignment("a", "O", "M", 0, 2)
+    assert validate(problem, [first, Assignment("b", "O", "M", 6, 7)]) == []  # setup minutes 2 and 5
+    assert kinds(problem, [first, Assignment("b", "O", "M", 5, 6)]) == {"setup"}  # only minute 2 before
+    assert validate(problem, [first, Assignment("b", "O", "M", 12, 13)]) == []  # setup [10, 12)
+    assert kinds(problem, [first, Assignment("b", "O", "M", 11, 12)]) == {
+        "unavailable"
+    }  # setup meets [9, 10)
