@@ -576,7 +576,7 @@ def scheduling(client: httpx.Client, report: Report) -> None:
     accepted = expect(
         client.post(
             "/v1/scheduler/schedules",
-            json={"objective": ["weighted_tardiness", "makespan"], "time_limit_s": 10},
+            json={"objective": ["weighted_tardiness", "makespan"], "time_limit_s": 10, "horizon_days": 120},
         ),
         202,
     ).json()
@@ -585,8 +585,10 @@ def scheduling(client: httpx.Client, report: Report) -> None:
     report.say(
         f"Schedule {schedule['id']} (version {schedule['version']}): solver {schedule['solver_status']}, "
         f"gap {100 * (schedule['gap'] or 0):.1f} %, {schedule['problem'].get('operations', '?')} operations; "
-        f"late orders {tardiness.get('late_jobs', tardiness.get('late_orders', 0))}, "
-        f"total tardiness {tardiness.get('total_minutes', tardiness.get('total_tardiness_minutes', 0))} min."
+        f"{tardiness.get('late_orders', 0)} late orders (they were already due before today), "
+        f"weighted tardiness {tardiness.get('total_weighted_minutes', 0) / 60:,.1f} h, "
+        f"worst {tardiness.get('max_minutes', 0) / 60:,.1f} h; last operation ends "
+        f"{str(tardiness.get('makespan_end', '?'))[:16]}."
     )
     assignments = _all(client, f"/v1/scheduler/schedules/{schedule['id']}/assignments")
     by_machine: dict[str, list[dict[str, Any]]] = {}
@@ -671,8 +673,12 @@ def scheduling(client: httpx.Client, report: Report) -> None:
     causes = pareto.get("items", [])
     if causes:
         report.say(
-            "Scrap causes: "
-            + "; ".join(f"{c.get('reason')}: {c.get('quantity', c.get('value'))}" for c in causes[:3])
+            "Pareto of scrap causes: "
+            + "; ".join(
+                f"{c['cause']}: {_qty(float(c['amount']))} "
+                f"({100 * float(c['cumulative_share']):.0f} % cumulated)"
+                for c in causes[:3]
+            )
         )
 
 
