@@ -263,18 +263,28 @@ class Ledger:
             raise ValidationFailed.one("at", "a movement cannot be dated in the future", code="future")
         if command.expiry is not None and command.lot is None:
             raise ValidationFailed.one("expiry", "an expiry date needs a lot")
-        if item is None:
-            item = (await require_items(session, [command.sku]))[command.sku]
         codes = [location_code] + ([command.to_location] if command.to_location else [])
-        locations = await repo.locations(session, codes)
+        incoming = probe.type is MovementType.RECEIPT or (
+            probe.type is MovementType.ADJUSTMENT and probe.qty > 0
+        )
+        # A receipt into stock that is not negative opens a layer and needs none of the others.
+        layers_wanted = (
+            "never" if probe.type is MovementType.TRANSFER else "negative" if incoming else "always"
+        )
+        # One round trip: the item and locations read, balances then valuation state locked.
+        state = await repo.movement_state(session, probe.sku, codes, codes, probe.lot, layers_wanted)
+        if item is None:
+            if state.item is None:
+                raise ValidationFailed.one(
+                    "sku", f"unknown sku {command.sku!r}: not an item in master data", code="unknown"
+                )
+            item = state.item
+        locations = state.locations
         for field_name, code in (("location", location_code), ("to_location", command.to_location)):
             if code is not None and code not in locations:
                 raise ValidationFailed.one(field_name, f"unknown location {code!r}", code="unknown")
-        keys = [probe.key]
-        if probe.to_location is not None:
-            keys.append(StockKey(probe.sku, probe.to_location, probe.lot))
-        figures = await repo.lock_balances(session, keys)
-        cost = await repo.lock_item_cost(session, probe.sku)
+        figures = state.figures
+        cost = state.cost
         last: datetime | None = cost.last_movement_at
         if command.at is None:
             at = max(now, last) if last is not None else now
@@ -301,21 +311,14 @@ class Ledger:
         if movement.lot is not None and movement.type is MovementType.RECEIPT:
             await repo.ensure_lot(session, movement.sku, movement.lot, at, command.expiry)
         after = {key: BalanceFigures(position.on_hand(key), position.reserved(key)) for key in figures}
-        await repo.write_balances(session, after)
 
         # valuation: FIFO layers, weighted average, purchase price variance against standard
-        # A receipt into stock that is not negative opens a layer and needs none of the others.
-        incoming = movement.type is MovementType.RECEIPT or (
-            movement.type is MovementType.ADJUSTMENT and movement.qty > 0
-        )
-        needs_layers = movement.type is not MovementType.TRANSFER and not (incoming and cost.qty >= 0)
-        layer_rows = await repo.cost_layers(session, movement.sku) if needs_layers else []
         loaded: dict[int, tuple[int, Decimal]] = {}
         fifo = FifoCost(last_cost=cost.fifo_last_cost)
-        for row in layer_rows:
+        for row in state.layers:
             layer = CostLayer(row.at, row.qty, row.unit_cost)
             (fifo.shortfall if row.shortfall else fifo.layers).append(layer)
-            loaded[id(layer)] = (int(row.id), row.qty)
+            loaded[id(layer)] = (row.id, row.qty)
         average = AverageCost(qty=cost.qty, value=cost.avg_value, avg=cost.avg_cost)
         fifo_book = Valuation(CostMethod.FIFO)
         fifo_book.items[movement.sku] = fifo
@@ -330,31 +333,24 @@ class Ledger:
             std_book.items[movement.sku] = StandardCost(to_unit_cost(standard), qty=cost.qty)
             ppv = std_book.post(movement).ppv
         kept: set[int] = set()
+        new_layers: list[repo.NewLayer] = []
+        changed_layers: list[tuple[int, Decimal]] = []
         for shortfall, layers in ((False, fifo.layers), (True, fifo.shortfall)):
             for layer in layers:
                 known = loaded.get(id(layer))
                 if known is None:
-                    await repo.insert_layer(
-                        session,
-                        movement.sku,
-                        shortfall=shortfall,
-                        at=layer.at,
-                        qty=layer.qty,
-                        unit_cost=layer.unit_cost,
-                    )
+                    new_layers.append(repo.NewLayer(shortfall, layer.at, layer.qty, layer.unit_cost))
                     continue
                 kept.add(id(layer))
                 if layer.qty != known[1]:
-                    await repo.update_layer(session, known[0], layer.qty)
-        await repo.delete_layers(session, [db_id for key, (db_id, _) in loaded.items() if key not in kept])
+                    changed_layers.append((known[0], layer.qty))
+        deleted_layers = [db_id for key, (db_id, _) in loaded.items() if key not in kept]
         qty_after = cost.qty + (movement.qty if movement.type is not MovementType.TRANSFER else ZERO) * (
             -1 if movement.type in (MovementType.ISSUE, MovementType.SCRAP) else 1
         )
         ppv_total = cost.ppv_total + ppv
         fifo_value_after = cost.fifo_value + fifo_posting.value
-        await repo.write_item_cost(
-            session,
-            movement.sku,
+        cost_after = repo.CostState(
             qty=qty_after,
             fifo_value=fifo_value_after,
             fifo_last_cost=fifo.last_cost,
@@ -366,9 +362,16 @@ class Ledger:
         changes = {c.key: c.delta for c in balance_changes(movement)}
         delta = changes[movement.key]
         movement_id = str(uuid.uuid4())
-        seq = await repo.insert_movement(
+        seq = await repo.write_booking(
             session,
-            {
+            movement.sku,
+            movement.lot,
+            after,
+            cost_after,
+            deleted_layers=deleted_layers,
+            changed_layers=changed_layers,
+            new_layers=new_layers,
+            movement={
                 "id": movement_id,
                 "type": movement.type.value,
                 "sku": movement.sku,

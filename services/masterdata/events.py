@@ -84,11 +84,32 @@ Record = dict[str, Any]
 # -- JSON ------------------------------------------------------------------------------------------
 
 
-def number(value: Decimal) -> int | float:
-    """A decimal as a JSON number: an int when whole, else a float."""
+def _number(value: Decimal) -> int | float:
     if value == value.to_integral_value() and abs(value) < 10**15:
         return int(value)
     return float(value)
+
+
+#: JSON number of each decimal met (quantities repeat a lot); bounded
+_NUMBERS: dict[Decimal, int | float] = {}
+_NUMBERS_MAX = 50_000
+
+
+def number(value: Decimal) -> int | float:
+    """A decimal as a JSON number: an int when whole, else a float."""
+    try:
+        return _NUMBERS[value]
+    except KeyError:
+        out = _NUMBERS[value] = _number(value)
+        if len(_NUMBERS) > _NUMBERS_MAX:
+            _NUMBERS.clear()
+        return out
+    except TypeError:  # a signalling NaN has no hash
+        return _number(value)
+
+
+def _opt_number(value: Decimal | None) -> int | float | None:
+    return None if value is None else number(value)
 
 
 def jsonable(value: Any) -> Any:
@@ -138,10 +159,57 @@ def key_of(kind: str, obj: Any) -> str:
     return str(getattr(obj, KEY_FIELDS[kind]))
 
 
+def _item_record(item: Item) -> Record:
+    lots = item.lot_sizing
+    return {
+        "sku": item.sku,
+        "name": item.name,
+        "uom": item.uom,
+        "kind": item.kind.value,
+        "family": item.family,
+        "lead_time_days": item.lead_time_days,
+        "safety_stock": number(item.safety_stock),
+        "lot_sizing": {
+            "rule": lots.rule.value,
+            "quantity": _opt_number(lots.quantity),
+            "periods": lots.periods,
+            "min_qty": _opt_number(lots.min_qty),
+            "max_qty": _opt_number(lots.max_qty),
+            "multiple": _opt_number(lots.multiple),
+        },
+        "standard_cost": _opt_number(item.standard_cost),
+        "phantom": item.phantom,
+    }
+
+
+def _routing_record(routing: Routing) -> Record:
+    return {
+        "sku": routing.sku,
+        "operations": [
+            {
+                "seq": op.seq,
+                "work_center": op.work_center,
+                "setup_minutes": number(op.setup_minutes),
+                "run_minutes_per_unit": number(op.run_minutes_per_unit),
+                "alternates": [
+                    {"work_center": a.work_center, "run_minutes_per_unit": number(a.run_minutes_per_unit)}
+                    for a in op.alternates
+                ],
+            }
+            for op in routing.operations
+        ],
+    }
+
+
 def to_record(kind: str, obj: Any) -> Record:
-    """The API body of a domain record, with its key."""
+    """The API body of a domain record, with its key (the big kinds by hand, for speed: the
+    same dict as :func:`jsonable` gives)."""
     if kind == "bom":
         return {"parent": obj.parent, "lines": [_line_record(ln) for ln in obj.lines]}
+    if kind == "item" and type(obj.lead_time_days) is int and type(obj.phantom) is bool:
+        return _item_record(obj)
+    if kind == "routing":
+        return _routing_record(obj)
     out: Record = jsonable(obj)
     return out
 

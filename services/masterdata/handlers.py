@@ -1,9 +1,10 @@
 """Use cases of the masterdata service: every write goes through :func:`apply_changes`.
 
 The **catalog** is this process's in-memory copy of all master data (domain records, versions, the
-BOM graph with its low-level codes) at a change number ``seq``. It is loaded at start and reloaded
-whenever the database's last committed change number differs from it (another process wrote), so
-a BOM change re-walks only what it touches (the 100k-item target) instead of reading every BOM.
+BOM graph with its low-level codes) at a change number ``seq``. It is loaded at start; when the
+database's last committed change number differs from it (another process wrote), only the records
+named by the history rows after ``seq`` are read again and patched in (the graph re-walks just the
+changed BOMs); more than ``SYNC_FULL_FROM`` record changes (a big import) reload everything.
 ``catalog.lock`` (an asyncio lock) is held by a writer from its first read to its commit, and
 briefly by readers, so nobody in the process sees a half-applied change.
 
@@ -35,6 +36,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.masterdata import catalog_gc, json_import
 from services.masterdata.db import repositories as repo
 from services.masterdata.domain.bom import BomGraph
 from services.masterdata.domain.history import diff_records
@@ -55,6 +57,7 @@ from services.masterdata.events import (
     from_record,
     jsonable,
     key_of,
+    number,
     record_event,
     snapshot_event,
     to_record,
@@ -67,11 +70,34 @@ log = get_logger(__name__)
 
 #: More BOM changes than this in one write: rebuild the graph in one vectorised pass.
 GRAPH_REBUILD_FROM = 1000
+#: More record changes than this since the catalog's ``seq``: reload everything instead. Moved
+#: low-level codes do not count (only their versions are read: the graph re-derives the codes),
+#: up to ``SYNC_SCAN_UP_TO`` history rows in all.
+SYNC_FULL_FROM = 50_000
+SYNC_SCAN_UP_TO = 500_000
 MAX_REFERRERS_LISTED = 20
 
 
 def _loads(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
+
+
+#: stored records of the big kinds read by the import's lean converters (the same records)
+_FAST_LOAD: dict[str, Callable[[Any], Any]] = {
+    "item": json_import.item_of,
+    "bom": json_import.bom_of,
+    "routing": json_import.routing_of,
+}
+
+
+def _from_stored(kind: str, text: str) -> Any:
+    fast = _FAST_LOAD.get(kind)
+    if fast is not None:
+        try:
+            return fast(json.loads(text))
+        except json_import.Fallback:
+            pass
+    return from_record(kind, _loads(text))
 
 
 def _dumps(value: Any) -> str:
@@ -92,6 +118,7 @@ class Catalog:
         self.llc_versions: dict[str, int] = {}
         self.graph = BomGraph()
         self.loaded_in_s = 0.0
+        self.full_loads = 0  # how many times everything was read (tests, logs)
 
     def invalidate(self) -> None:
         self.seq = -1
@@ -130,6 +157,10 @@ class Catalog:
 
     async def load(self, raw: repo.Raw) -> None:
         """Read everything (the caller's transaction gives the snapshot)."""
+        with catalog_gc.paused():
+            await self._load(raw)
+
+    async def _load(self, raw: repo.Raw) -> None:
         started = time.perf_counter()
         seq = await repo.last_committed_seq(raw)
         records: dict[str, dict[str, Any]] = {}
@@ -137,7 +168,7 @@ class Catalog:
         llc_versions: dict[str, int] = {}
         for kind in KINDS:
             rows = await repo.load_kind(raw, kind)
-            records[kind] = {r.key: from_record(kind, _loads(r.record)) for r in rows}
+            records[kind] = {r.key: _from_stored(kind, r.record) for r in rows}
             versions[kind] = {r.key: r.version for r in rows}
             if kind == "item":
                 llc_versions = {r.key: r.llc_version for r in rows if r.llc_version}
@@ -145,6 +176,7 @@ class Catalog:
         self.graph = self.build_graph()
         self.seq = seq
         self.loaded_in_s = time.perf_counter() - started
+        self.full_loads += 1
         log.info(
             "catalog loaded",
             seq=seq,
@@ -154,8 +186,83 @@ class Catalog:
         )
 
     async def sync(self, raw: repo.Raw) -> None:
-        if await repo.last_committed_seq(raw) != self.seq:
+        """Bring the catalog to the last committed change: only the records changed since
+        ``seq`` (read through history's primary key), or everything when it was never loaded or
+        too much changed (more than ``SYNC_FULL_FROM`` changes: a big import)."""
+        last = await repo.last_committed_seq(raw)
+        if last == self.seq:
+            return
+        if self.seq < 0 or last < self.seq:
             await self.load(raw)
+            return
+        changed = await repo.changed_since(raw, self.seq, SYNC_SCAN_UP_TO)
+        if changed is None or sum(kind != LOW_LEVEL_CODE for kind, _ in changed) > SYNC_FULL_FROM:
+            await self.load(raw)
+            return
+        try:
+            await self._apply_since(raw, changed, last)
+        except BaseException:
+            self.invalidate()
+            raise
+
+    async def _apply_since(self, raw: repo.Raw, changed: list[tuple[str, str]], last: int) -> None:
+        started = time.perf_counter()
+        by_kind: dict[str, set[str]] = {}
+        for kind, key in changed:
+            by_kind.setdefault(kind, set()).add(key)
+        rebuild = "unit_conversion" in by_kind
+        old_boms: dict[str, Bom | None] = {}
+        for kind in KINDS:
+            keys = by_kind.get(kind)
+            if not keys:
+                continue
+            table, versions = self.records[kind], self.versions[kind]
+            rows = await repo.load_keys(raw, kind, sorted(keys))
+            found = {r.key: r for r in rows}
+            for key in keys:
+                old = table.get(key)
+                row = found.get(key)
+                new: Any = None if row is None else _from_stored(kind, row.record)
+                if kind == "bom":
+                    old_boms[key] = old
+                if row is None:
+                    table.pop(key, None)
+                    versions.pop(key, None)
+                else:
+                    table[key] = new
+                    versions[key] = row.version
+                if kind == "item" and row is not None:
+                    if row.llc_version:
+                        self.llc_versions[key] = row.llc_version
+                    if old is not None and old.uom != new.uom:
+                        rebuild = True
+                    else:
+                        self.graph.set_item(new)
+        llc_keys = by_kind.get(LOW_LEVEL_CODE, set()) - by_kind.get("item", set())
+        if llc_keys:
+            self.llc_versions.update(await repo.llc_versions(raw, sorted(llc_keys)))
+        if rebuild or len(old_boms) > GRAPH_REBUILD_FROM:
+            self.graph = self.build_graph()
+        elif len(old_boms) == 1:
+            (parent,) = old_boms
+            bom = self.records["bom"].get(parent)
+            self.graph.replace_lines(parent, bom.lines if bom else ())
+        elif old_boms:
+            # lines removed first, then the new ones: every step is a subset of the committed
+            # (acyclic) state, so no transient cycle whatever the order
+            for parent in old_boms:
+                self.graph.replace_lines(parent, ())
+            for parent in old_boms:
+                bom = self.records["bom"].get(parent)
+                if bom is not None:
+                    self.graph.replace_lines(parent, bom.lines)
+        self.seq = last
+        log.info(
+            "catalog synced",
+            seq=last,
+            changes=len(changed),
+            seconds=round(time.perf_counter() - started, 3),
+        )
 
     @contextlib.asynccontextmanager
     async def reading(self, engine: AsyncEngine) -> AsyncIterator[Catalog]:
@@ -336,7 +443,7 @@ async def apply_changes(
                 referrer_count=len(found),
             )
     t1 = time.perf_counter()
-    issues = validate_batch(batch, catalog.master_data())
+    issues = validate_batch(batch, catalog.master_data(), catalog.graph)
     timings["validate_ms"] = (time.perf_counter() - t1) * 1000
     if issues:
         raise problem_from_issues(issues, field_of)
@@ -407,50 +514,59 @@ async def apply_changes(
         for n, ch in enumerate(every):
             ch.seq = first + n
         outcome.seq_from, outcome.seq_to = first, first + len(every) - 1
-        history: list[repo.HistoryWrite] = []
+        codes = {ch.key: ch for ch in outcome.low_level_codes}
+        history: list[tuple[Any, ...]] = []
         for kind in KINDS:
             writes: list[repo.RecordWrite] = []
             gone: list[str] = []
+            all_created = True
             for ch in changes:
                 if ch.kind != kind:
                     continue
                 if ch.new is None:
                     gone.append(ch.key)
                     diff = [{"field": "", "old": jsonable(ch.old), "new": None}]
-                    history.append(
-                        repo.HistoryWrite(
-                            ch.seq, kind, ch.key, ch.version, "delete", by, import_id, _dumps(diff)
-                        )
-                    )
+                    history.append((ch.seq, kind, ch.key, ch.version, "delete", by, import_id, _dumps(diff)))
                     continue
                 ch.record = to_record(kind, ch.new)
                 text = _dumps(ch.record)
-                item = ch.new if kind == "item" else None
-                writes.append(
-                    repo.RecordWrite(
-                        ch.key,
-                        text,
-                        ch.version,
-                        ch.seq,
-                        by,
-                        kind_col=item.kind.value if item else None,
-                        family=item.family if item else None,
-                        phantom=item.phantom if item else False,
+                if kind == "item":
+                    item = ch.new
+                    code = codes.get(ch.key)
+                    writes.append(
+                        repo.RecordWrite(
+                            ch.key,
+                            text,
+                            ch.version,
+                            ch.seq,
+                            by,
+                            kind_col=item.kind.value,
+                            family=item.family,
+                            phantom=item.phantom,
+                            low_level_code=None if code is None else code.new["low_level_code"],
+                            llc_version=None if code is None else code.version,
+                        )
                     )
-                )
+                else:
+                    writes.append(repo.RecordWrite(ch.key, text, ch.version, ch.seq, by))
                 if ch.old is None:
                     changes_json = '[{"field":"","old":null,"new":' + text + "}]"
                 else:
+                    all_created = False
                     changes_json = _dumps(
                         [
                             {"field": c.field, "old": jsonable(c.old), "new": jsonable(c.new)}
                             for c in diff_records(ch.old, ch.new)
                         ]
                     )
-                history.append(
-                    repo.HistoryWrite(ch.seq, kind, ch.key, ch.version, ch.op, by, import_id, changes_json)
-                )
-            await repo.upsert_records(raw, kind, writes)
+                history.append((ch.seq, kind, ch.key, ch.version, ch.op, by, import_id, changes_json))
+            # creations only (the catalog, synced under the write lock, knows none of the keys):
+            # COPY straight into the table, low-level codes included
+            direct = all_created and len(writes) >= repo.COPY_FROM_ROWS
+            await repo.upsert_records(raw, kind, writes, direct=direct)
+            if direct and kind == "item":
+                for w in writes:
+                    codes.pop(w.key, None)
             await repo.delete_records(raw, kind, gone)
         for ch in outcome.low_level_codes:
             ch.record = ch.new
@@ -458,20 +574,26 @@ async def apply_changes(
                 {"field": "low_level_code", "old": ch.old["low_level_code"], "new": ch.new["low_level_code"]}
             ]
             history.append(
-                repo.HistoryWrite(
-                    ch.seq, LOW_LEVEL_CODE, ch.key, ch.version, "update", by, import_id, _dumps(diff)
-                )
+                (ch.seq, LOW_LEVEL_CODE, ch.key, ch.version, "update", by, import_id, _dumps(diff))
             )
         await repo.update_low_level_codes(
-            raw, [(ch.key, ch.new["low_level_code"], ch.version) for ch in outcome.low_level_codes]
+            raw, [(ch.key, ch.new["low_level_code"], ch.version) for ch in codes.values()]
         )
+        history.sort(key=lambda h: h[0])
         await repo.insert_history(raw, history)
         if allow_snapshot and len(every) >= SNAPSHOT_THRESHOLD:
             uow.emit(snapshot_event(outcome.seq_to, import_id or ""))
             outcome.events = "snapshot"
         else:
-            for ch in every:
-                uow.emit(record_event(ch.kind, ch.key, ch.seq, ch.version, ch.record))
+            events = [record_event(ch.kind, ch.key, ch.seq, ch.version, ch.record) for ch in every]
+            # many events (a BOM change moving thousands of codes): COPY them into the outbox,
+            # the last one through the unit of work, which wakes the relay on commit
+            bulk, last = events[:-1], events[-1]
+            if len(bulk) >= repo.COPY_FROM_ROWS:
+                await repo.insert_outbox(raw, [(e.id, e.nats_subject, e.model_dump_json()) for e in bulk])
+                bulk = []
+            for event in (*bulk, last):
+                uow.emit(event)
             outcome.events = "per_record"
         catalog.seq = outcome.seq_to
         timings["write_ms"] = (time.perf_counter() - t3) * 1000
@@ -491,23 +613,25 @@ def batch_of(kind: str, objs: Iterable[Any]) -> MasterDataBatch:
 
 def explosion_body(catalog: Catalog, sku: str, at: date, qty: Decimal) -> dict[str, Any]:
     ex = catalog.graph.explode(sku, at, qty)
+    items = catalog.items
+    phantom = {s: True for s in {ln.sku for ln in ex.lines} if s in items and items[s].phantom}
     return {
         "sku": sku,
-        "quantity": jsonable(qty),
+        "quantity": number(qty),
         "at": at.isoformat(),
         "lines": [
             {
                 "level": ln.level,
                 "path": list(ln.path),
                 "sku": ln.sku,
-                "qty_per": jsonable(ln.qty_per),
-                "quantity": jsonable(ln.quantity),
+                "qty_per": number(ln.qty_per),
+                "quantity": number(ln.quantity),
                 "low_level_code": ln.low_level_code,
-                "phantom": catalog.items[ln.sku].phantom if ln.sku in catalog.items else False,
+                "phantom": ln.sku in phantom,
             }
             for ln in ex.lines
         ],
-        "totals": [{"sku": s, "quantity": jsonable(q)} for s, q in ex.totals.items()],
+        "totals": [{"sku": s, "quantity": number(q)} for s, q in ex.totals.items()],
     }
 
 

@@ -18,9 +18,10 @@ from services.inventory.api.schemas import (
     CountPublic,
     DueCountList,
     DueCountPublic,
+    FastUowDep,
     SettingsDep,
 )
-from shared.web.app import SessionDep, UowDep
+from shared.web.app import SessionDep
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
@@ -62,7 +63,7 @@ async def count_public(
     response_model=CountPublic,
     summary="Open a count sheet (full or cycle) with the on-hand quantities expected now",
 )
-async def create_count(body: CountCreate, uow: UowDep, settings: SettingsDep) -> CountPublic:
+async def create_count(body: CountCreate, uow: FastUowDep, settings: SettingsDep) -> CountPublic:
     async with uow:
         count_id = await handlers.open_count(
             uow.session, settings, kind=body.kind, location=body.location, skus=body.skus, reason=body.reason
@@ -97,7 +98,7 @@ async def list_due_counts(session: SessionDep, settings: SettingsDep, on: date |
     summary="Record counted quantities (a recount replaces the figure; unexpected stock adds a line)",
 )
 async def record_count_lines(
-    count_id: str, body: CountLinesInput, uow: UowDep, settings: SettingsDep
+    count_id: str, body: CountLinesInput, uow: FastUowDep, settings: SettingsDep
 ) -> CountPublic:
     async with uow:
         await handlers.record_count_lines(
@@ -117,7 +118,7 @@ async def record_count_lines(
     summary="Post a count: book the differences as adjustments; gives the stock accuracy",
 )
 async def post_count(
-    count_id: str, uow: UowDep, settings: SettingsDep, body: CountPost | None = None
+    count_id: str, uow: FastUowDep, settings: SettingsDep, body: CountPost | None = None
 ) -> CountPublic:
     body = body or CountPost(tolerance_qty=Decimal(0), tolerance_ratio=Decimal(0))
     async with uow:

@@ -7,10 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.inventory import handlers
-from services.inventory.api.schemas import Code, LocationList, LocationPublic, LocationPut, LotPublic, LotPut
+from services.inventory.api.schemas import (
+    Code,
+    FastUowDep,
+    LocationList,
+    LocationPublic,
+    LocationPut,
+    LotPublic,
+    LotPut,
+)
 from services.inventory.db import repositories as repo
 from services.inventory.domain.model import LocationKind
-from shared.web.app import SessionDep, UowDep
+from shared.web.app import SessionDep
 from shared.web.etag import check_if_match, set_etag
 from shared.web.pagination import PageParams, encode_token, page_params
 from shared.web.problems import NotFound
@@ -41,7 +49,7 @@ def location_public(row: Any) -> LocationPublic:
     responses={201: {"model": LocationPublic}, 412: {"description": "Stale If-Match"}},
 )
 async def put_location(
-    code: Code, body: LocationPut, request: Request, response: Response, uow: UowDep
+    code: Code, body: LocationPut, request: Request, response: Response, uow: FastUowDep
 ) -> LocationPublic:
     async with uow:
         row, created = await handlers.put_location(
@@ -109,7 +117,7 @@ def lot_public(row: Any) -> LotPublic:
     responses={201: {"model": LotPublic}, 412: {"description": "Stale If-Match"}},
 )
 async def put_lot(
-    sku: Code, lot: Code, body: LotPut, request: Request, response: Response, uow: UowDep
+    sku: Code, lot: Code, body: LotPut, request: Request, response: Response, uow: FastUowDep
 ) -> LotPublic:
     async with uow:
         row, created = await handlers.put_lot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from services.inventory import handlers
 from services.inventory.api.schemas import (
     BalanceList,
+    FastUowDep,
     MovementCreate,
     MovementList,
     MovementPublic,
@@ -20,12 +22,20 @@ from services.inventory.api.schemas import (
 )
 from services.inventory.db import repositories as repo
 from services.inventory.domain.model import MovementType
-from shared.web.app import SessionDep, UowDep
+from shared.web.app import SessionDep
 from shared.web.idempotency import RequiredIdempotencyDep
 from shared.web.pagination import PageParams, encode_token, page_params
 from shared.web.problems import NotFound, ValidationFailed
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
+
+
+def json_document(**members: str) -> Response:
+    """A JSON object from members that are JSON text already (as PostgreSQL wrote them)."""
+    body = "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in members.items()) + "}"
+    return Response(body.encode(), media_type="application/json")
+
+
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
@@ -84,7 +94,7 @@ def row_public(r: Any) -> MovementPublic:
     responses={409: {"description": "Insufficient stock"}, 422: {"description": "A bad field"}},
 )
 async def create_movement(
-    body: MovementCreate, uow: UowDep, idem: RequiredIdempotencyDep, settings: SettingsDep
+    body: MovementCreate, uow: FastUowDep, idem: RequiredIdempotencyDep, settings: SettingsDep
 ) -> Response:
     command = handlers.RecordMovement(**body.model_dump())
     async with uow:
@@ -180,19 +190,12 @@ async def list_balances(
     if when is not None:
         cutoff = handlers.as_of_cutoff(when)
         assert cutoff is not None
-        rows = await repo.balances_as_of(session, cutoff, sku=sku, location=location, lot=lot)
-        items = [
-            {
-                "sku": r.sku,
-                "location": r.location,
-                "lot": r.lot or None,
-                "on_hand": number(r.on_hand),
-                "reserved": None,
-                "available": None,
-            }
-            for r in rows
-        ]
-        return JSONResponse({"items": items, "as_of": as_of, "next_page_token": None})
+        items = await repo.balances_as_of_json(session, cutoff, sku=sku, location=location, lot=lot)
+        return json_document(items=items, as_of=json.dumps(as_of), next_page_token="null")
+    if page_size is None and not page_token:
+        # Every balance: the JSON is built by PostgreSQL in one row (100k balances in well under 1 s).
+        items = await repo.balances_json(session, sku=sku, location=location, lot=lot)
+        return json_document(items=items, as_of="null", next_page_token="null")
     after = None
     if page_token:
         params = PageParams(page_size=page_size or 1000, page_token=page_token)
@@ -206,7 +209,7 @@ async def list_balances(
         rows = rows[:page_size]
         last = rows[-1]
         token = encode_token([last.sku, last.location, last.lot])
-    items = [
+    page = [
         {
             "sku": r.sku,
             "location": r.location,
@@ -217,4 +220,4 @@ async def list_balances(
         }
         for r in rows
     ]
-    return JSONResponse({"items": items, "as_of": None, "next_page_token": token})
+    return JSONResponse({"items": page, "as_of": None, "next_page_token": token})

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from services.inventory import handlers
 from services.inventory.api.schemas import (
+    FastUowDep,
     PickLinePublic,
     PickList,
     ReservationConsume,
@@ -19,7 +20,7 @@ from services.inventory.api.schemas import (
     SettingsDep,
 )
 from services.inventory.db import repositories as repo
-from shared.web.app import SessionDep, UowDep
+from shared.web.app import SessionDep
 from shared.web.idempotency import IdempotencyDep, RequiredIdempotencyDep
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
@@ -52,7 +53,9 @@ def reservation_public(view: handlers.ReservationView) -> ReservationPublic:
     summary="Reserve stock for an order, never more than available (Idempotency-Key required)",
     responses={409: {"description": "Insufficient stock"}},
 )
-async def create_reservation(body: ReservationCreate, uow: UowDep, idem: RequiredIdempotencyDep) -> Response:
+async def create_reservation(
+    body: ReservationCreate, uow: FastUowDep, idem: RequiredIdempotencyDep
+) -> Response:
     async with uow:
 
         async def work() -> ReservationPublic:
@@ -111,7 +114,7 @@ async def get_reservation(reservation_id: str, session: SessionDep) -> Reservati
 )
 async def release_reservation(
     reservation_id: str,
-    uow: UowDep,
+    uow: FastUowDep,
     qty: Annotated[Decimal | None, Query(gt=0, description="Default: all that is held")] = None,
 ) -> ReservationPublic:
     async with uow:
@@ -128,7 +131,7 @@ async def release_reservation(
 )
 async def consume_reservation(
     reservation_id: str,
-    uow: UowDep,
+    uow: FastUowDep,
     idem: IdempotencyDep,
     settings: SettingsDep,
     body: ReservationConsume | None = None,

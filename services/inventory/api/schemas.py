@@ -17,6 +17,7 @@ from services.inventory.domain.model import LocationKind, MovementType
 from services.inventory.domain.reservations import AllocationPolicy
 from services.inventory.domain.valuation import CostMethod
 from services.inventory.settings import InventorySettings
+from shared.db.uow import UnitOfWork
 from shared.web.app import runtime_of
 from shared.web.problems import ValidationFailed
 
@@ -32,13 +33,22 @@ Num = Annotated[Decimal, PlainSerializer(number, return_type=float, when_used="j
 Code = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def settings_of(request: Request) -> InventorySettings:
+async def settings_of(request: Request) -> InventorySettings:
+    # ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request.
     settings = runtime_of(request).settings
     assert isinstance(settings, InventorySettings)
     return settings
 
 
 SettingsDep = Annotated[InventorySettings, Depends(settings_of)]
+
+
+async def uow_of(request: Request) -> UnitOfWork:
+    """The service's unit of work (as ``shared.web.app.UowDep``, without the thread-pool hop)."""
+    return runtime_of(request).uow()
+
+
+FastUowDep = Annotated[UnitOfWork, Depends(uow_of)]
 
 
 def parse_as_of(value: str | None, field: str = "query.as_of") -> date | datetime | None:

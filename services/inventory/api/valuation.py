@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from services.inventory import handlers
-from services.inventory.api.schemas import ItemValuePublic, ValuationPublic, parse_as_of
+from services.inventory.api.movements import json_document
+from services.inventory.api.schemas import ValuationPublic, parse_as_of
+from services.inventory.db import repositories as repo
 from services.inventory.domain.valuation import CostMethod
 from shared.web.app import SessionDep
 
@@ -25,21 +29,15 @@ async def get_valuation(
     method: CostMethod = CostMethod.FIFO,
     as_of: Annotated[str | None, Query(description="Date (its whole UTC day) or timestamp")] = None,
     sku: str | None = None,
-) -> ValuationPublic:
-    items, total, missing = await handlers.valuation(session, method, as_of=parse_as_of(as_of), sku=sku)
-    return ValuationPublic(
-        method=method,
-        as_of=as_of,
-        items=[
-            ItemValuePublic(
-                sku=i.sku,
-                qty=i.qty,
-                unit_cost=i.unit_cost,
-                value=i.value,
-                purchase_price_variance=i.purchase_price_variance,
-            )
-            for i in items
-        ],
+) -> Response:
+    when = parse_as_of(as_of)
+    items, total, missing = await repo.valuation_json(
+        session, method.value, sku=sku, before=handlers.as_of_cutoff(when)
+    )
+    return json_document(
+        method=json.dumps(method.value),
+        as_of=json.dumps(as_of),
+        items=items,
         total=total,
-        missing_standard_costs=missing,
+        missing_standard_costs=json.dumps(missing),
     )

@@ -243,108 +243,55 @@ async def balances(
     return list((await session.execute(text(sql), params)).all())
 
 
-async def balances_as_of(
+async def balances_json(
+    session: AsyncSession, *, sku: str | None = None, location: str | None = None, lot: str | None = None
+) -> str:
+    """The JSON array of the current balances holding stock or reservations, by (sku, location, lot)."""
+    sql = (
+        "SELECT coalesce(json_agg(json_build_object('sku', sku, 'location', location, "
+        "'lot', nullif(lot, ''), 'on_hand', trim_scale(on_hand), 'reserved', trim_scale(reserved), "
+        "'available', trim_scale(on_hand - reserved)) ORDER BY sku, location, lot), '[]')::text "
+        "FROM balances WHERE (on_hand <> 0 OR reserved <> 0)" + _balance_filters(sku, location, lot)
+    )
+    params = {"sku": sku, "location": location, "lot": lot}
+    return str((await session.execute(text(sql), params)).scalar_one())
+
+
+async def balances_as_of_json(
     session: AsyncSession,
     before: datetime,
     *,
     sku: str | None = None,
     location: str | None = None,
     lot: str | None = None,
-) -> list[Any]:
-    """On hand per key for the movements dated before ``before``: today's balance minus what the
-    movements dated since then changed (fast when ``before`` is recent)."""
+) -> str:
+    """``balances_as_of`` as a JSON array (reserved and available unknown: null)."""
     params: dict[str, Any] = {"sku": sku, "location": location, "lot": lot, "before": before}
     to_filter = _balance_filters(sku, None, lot, "m.") + (
         " AND m.to_location = :location" if location is not None else ""
     )
     sql = f"""
-        SELECT sku, location, lot, sum(qty) AS on_hand FROM (
-            SELECT sku, location, lot, on_hand AS qty FROM balances WHERE true
-                {_balance_filters(sku, location, lot)}
-            UNION ALL
-            SELECT m.sku, m.location, m.lot, -m.delta FROM movements m WHERE m.at >= :before
-                {_balance_filters(sku, location, lot, "m.")}
-            UNION ALL
-            SELECT m.sku, m.to_location, m.lot, m.delta FROM movements m
-                WHERE m.at >= :before AND m.type = 'transfer' {to_filter}
-        ) changes
-        GROUP BY sku, location, lot HAVING sum(qty) <> 0
-        ORDER BY sku, location, lot
+        SELECT coalesce(json_agg(json_build_object('sku', sku, 'location', location,
+            'lot', nullif(lot, ''), 'on_hand', trim_scale(on_hand), 'reserved', NULL, 'available', NULL)
+            ORDER BY sku, location, lot), '[]')::text
+        FROM (
+            SELECT sku, location, lot, sum(qty) AS on_hand FROM (
+                SELECT sku, location, lot, on_hand AS qty FROM balances WHERE true
+                    {_balance_filters(sku, location, lot)}
+                UNION ALL
+                SELECT m.sku, m.location, m.lot, -m.delta FROM movements m WHERE m.at >= :before
+                    {_balance_filters(sku, location, lot, "m.")}
+                UNION ALL
+                SELECT m.sku, m.to_location, m.lot, m.delta FROM movements m
+                    WHERE m.at >= :before AND m.type = 'transfer' {to_filter}
+            ) changes
+            GROUP BY sku, location, lot HAVING sum(qty) <> 0
+        ) b
     """
-    return list((await session.execute(text(sql), params)).all())
+    return str((await session.execute(text(sql), params)).scalar_one())
 
 
 # ------------------------------------------------------------------------------- valuation state
-
-
-async def lock_item_cost(session: AsyncSession, sku: str) -> Any:
-    select = text(
-        "SELECT sku, qty, fifo_value, fifo_last_cost, avg_value, avg_cost, ppv_total, "
-        "last_movement_at FROM item_costs WHERE sku = :s FOR UPDATE"
-    )
-    row = (await session.execute(select, {"s": sku})).first()
-    if row is not None:
-        return row
-    await session.execute(text("INSERT INTO item_costs (sku) VALUES (:s) ON CONFLICT DO NOTHING"), {"s": sku})
-    return (await session.execute(select, {"s": sku})).one()
-
-
-async def write_item_cost(
-    session: AsyncSession,
-    sku: str,
-    *,
-    qty: Decimal,
-    fifo_value: Decimal,
-    fifo_last_cost: Decimal | None,
-    avg_value: Decimal,
-    avg_cost: Decimal,
-    ppv_total: Decimal,
-    last_movement_at: datetime,
-) -> None:
-    await session.execute(
-        text(
-            "UPDATE item_costs SET qty = :q, fifo_value = :fv, fifo_last_cost = :fl, avg_value = :av, "
-            "avg_cost = :ac, ppv_total = :ppv, last_movement_at = :at WHERE sku = :s"
-        ),
-        {
-            "q": qty,
-            "fv": fifo_value,
-            "fl": fifo_last_cost,
-            "av": avg_value,
-            "ac": avg_cost,
-            "ppv": ppv_total,
-            "at": last_movement_at,
-            "s": sku,
-        },
-    )
-
-
-async def cost_layers(session: AsyncSession, sku: str) -> list[Any]:
-    rows = await session.execute(
-        text("SELECT id, shortfall, at, qty, unit_cost FROM cost_layers WHERE sku = :s ORDER BY id"),
-        {"s": sku},
-    )
-    return list(rows.all())
-
-
-async def delete_layers(session: AsyncSession, ids: Sequence[int]) -> None:
-    if ids:
-        await session.execute(
-            text("DELETE FROM cost_layers WHERE id = ANY(CAST(:ids AS bigint[]))"), {"ids": list(ids)}
-        )
-
-
-async def update_layer(session: AsyncSession, layer_id: int, qty: Decimal) -> None:
-    await session.execute(text("UPDATE cost_layers SET qty = :q WHERE id = :i"), {"q": qty, "i": layer_id})
-
-
-async def insert_layer(
-    session: AsyncSession, sku: str, *, shortfall: bool, at: datetime | None, qty: Decimal, unit_cost: Decimal
-) -> None:
-    await session.execute(
-        text("INSERT INTO cost_layers (sku, shortfall, at, qty, unit_cost) VALUES (:s, :sf, :at, :q, :c)"),
-        {"s": sku, "sf": shortfall, "at": at, "q": qty, "c": unit_cost},
-    )
 
 
 _VALUE_COLUMNS = "qty, fifo_value, avg_value, avg_cost, fifo_last_cost, ppv_total"
@@ -374,16 +321,302 @@ async def item_values(session: AsyncSession, *, sku: str | None, before: datetim
     return list((await session.execute(text(sql), params)).all())
 
 
-# ------------------------------------------------------------------------------- ledger
+# The valuation of every sku in one statement; the same figures as ``handlers.valuation`` computes
+# from ``item_values`` (unit costs rounded half up to 6 places, standard values to cents).
+_DECIMAL_RE = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_VALUATION_ROWS = {
+    "fifo": """
+        SELECT sku, qty,
+            CASE WHEN qty <> 0 THEN round((fifo_value + 0.000000000000000000000000000000) / qty, 6)
+                 ELSE coalesce(fifo_last_cost, 0) END AS unit_cost,
+            fifo_value AS value, NULL::numeric AS ppv, false AS missing
+        FROM v WHERE NOT (qty = 0 AND fifo_value = 0)
+    """,
+    "average": """
+        SELECT sku, qty, avg_cost AS unit_cost, avg_value AS value, NULL::numeric AS ppv, false AS missing
+        FROM v WHERE NOT (qty = 0 AND avg_value = 0)
+    """,
+    "standard": f"""
+        SELECT sku, qty, round(coalesce(std, 0), 6) AS unit_cost,
+            round(qty * round(coalesce(std, 0), 6), 2) AS value, ppv_total AS ppv, std IS NULL AS missing
+        FROM (
+            SELECT v.*, CASE WHEN r.record->>'standard_cost' ~ '{_DECIMAL_RE}'
+                             THEN (r.record->>'standard_cost')::numeric END AS std
+            FROM v LEFT JOIN replica_records r
+                ON r.source = 'masterdata' AND r.kind = 'item' AND r.key = v.sku
+        ) s
+        WHERE qty <> 0
+    """,
+}
 
 
-async def insert_movement(session: AsyncSession, values: dict[str, Any]) -> int:
-    columns = ", ".join(values)
-    binds = ", ".join(f":{c}" for c in values)
-    result = await session.execute(
-        text(f"INSERT INTO movements ({columns}) VALUES ({binds}) RETURNING seq"), values
+async def valuation_json(
+    session: AsyncSession, method: str, *, sku: str | None, before: datetime | None
+) -> tuple[str, str, list[str]]:
+    """(JSON array of {sku, qty, unit_cost, value, purchase_price_variance}, total, the skus without
+    a standard cost (standard only)) in sku order, for the current state or as of ``before``."""
+    params: dict[str, Any] = {"sku": sku, "before": before}
+    sku_filter = " AND sku = :sku" if sku is not None else ""
+    if before is None:
+        values = f"SELECT sku, {_VALUE_COLUMNS} FROM item_costs WHERE true{sku_filter}"
+    else:
+        values = f"""
+            WITH later AS (SELECT DISTINCT sku FROM movements WHERE at >= :before{sku_filter})
+            SELECT sku, {_VALUE_COLUMNS} FROM item_costs
+                WHERE sku NOT IN (SELECT sku FROM later){sku_filter}
+            UNION ALL
+            SELECT l.sku, m.sku_qty_after, m.fifo_value_after, m.avg_value_after, m.avg_cost_after,
+                   m.fifo_last_cost_after, m.ppv_total_after
+            FROM later l CROSS JOIN LATERAL (
+                SELECT * FROM movements mv WHERE mv.sku = l.sku AND mv.at < :before
+                ORDER BY mv.at DESC, mv.seq DESC LIMIT 1
+            ) m
+        """
+    sql = f"""
+        WITH v AS MATERIALIZED ({values}), rows AS ({_VALUATION_ROWS[method]})
+        SELECT coalesce(json_agg(json_build_object('sku', sku, 'qty', trim_scale(qty),
+                   'unit_cost', trim_scale(unit_cost), 'value', trim_scale(value),
+                   'purchase_price_variance', trim_scale(ppv)) ORDER BY sku), '[]')::text,
+               trim_scale(coalesce(sum(value), 0))::text,
+               coalesce(array_agg(sku ORDER BY sku) FILTER (WHERE missing), '{{}}')
+        FROM rows
+    """
+    items, total, missing = (await session.execute(text(sql), params)).one()
+    return str(items), str(total), list(missing)
+
+
+# ------------------------------------------------------------------------------- booking (hot path)
+#
+# A movement is booked in two statements on the session's own asyncpg connection (the same
+# transaction, no ORM on the way): ``inventory_movement_state_v1`` (migration inventory_0004)
+# locks and reads everything the decision needs; ``write_booking`` writes balances, valuation
+# state, FIFO layers and the ledger row at once.
+
+
+async def raw_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under ``session``, inside the session's transaction."""
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None
+    if not raw.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter begins the transaction with its first statement.
+        await session.execute(text("SELECT 1"))
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class CostState:
+    qty: Decimal
+    fifo_value: Decimal
+    fifo_last_cost: Decimal | None
+    avg_value: Decimal
+    avg_cost: Decimal
+    ppv_total: Decimal
+    last_movement_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerState:
+    id: int
+    shortfall: bool
+    at: datetime | None
+    qty: Decimal
+    unit_cost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MovementState:
+    item: dict[str, Any] | None
+    locations: dict[str, Location]
+    figures: dict[StockKey, BalanceFigures]
+    cost: CostState
+    layers: list[LayerState]
+
+
+async def movement_state(
+    session: AsyncSession,
+    sku: str,
+    codes: Sequence[str],
+    locations: Sequence[str],
+    lot: str | None,
+    layers: str,
+) -> MovementState:
+    """Lock the balances of ``sku`` at ``locations`` (lot ``lot``), then its valuation state, and
+    read them with the item and the ``codes`` locations, in one round trip. ``layers``: 'always',
+    'negative' (only when the sku's quantity is below zero) or 'never'."""
+    raw = await raw_connection(session)
+    r = await raw.fetchrow(
+        "SELECT * FROM inventory_movement_state_v1($1, $2, $3, $4, $5)",
+        sku,
+        list(codes),
+        sorted(set(locations)),
+        db_lot(lot),
+        layers,
     )
-    return int(result.scalar_one())
+    found = {
+        code: Location(
+            code=code,
+            name=name,
+            kind=LocationKind(kind),
+            parent=parent,
+            nettable=nettable,
+            allow_negative=allow_negative,
+        )
+        for code, name, kind, parent, nettable, allow_negative in zip(
+            r["loc_code"] or (),
+            r["loc_name"] or (),
+            r["loc_kind"] or (),
+            r["loc_parent"] or (),
+            r["loc_nettable"] or (),
+            r["loc_allow_negative"] or (),
+            strict=True,
+        )
+    }
+    figures = {
+        StockKey(sku, location, lot or None): BalanceFigures(on_hand, reserved)
+        for location, on_hand, reserved in zip(
+            r["bal_location"] or (), r["bal_on_hand"] or (), r["bal_reserved"] or (), strict=True
+        )
+    }
+    cost = CostState(
+        r["qty"],
+        r["fifo_value"],
+        r["fifo_last_cost"],
+        r["avg_value"],
+        r["avg_cost"],
+        r["ppv_total"],
+        r["last_movement_at"],
+    )
+    layer_rows = [
+        LayerState(*values)
+        for values in zip(
+            r["layer_id"] or (),
+            r["layer_shortfall"] or (),
+            r["layer_at"] or (),
+            r["layer_qty"] or (),
+            r["layer_cost"] or (),
+            strict=True,
+        )
+    ]
+    item = json.loads(r["item"]) if r["item"] is not None else None
+    return MovementState(item, found, figures, cost, layer_rows)
+
+
+MOVEMENT_INSERT_COLUMNS = (
+    "id",
+    "type",
+    "sku",
+    "qty",
+    "delta",
+    "location",
+    "to_location",
+    "lot",
+    "unit_cost",
+    "reason",
+    "reference",
+    "reservation_id",
+    "dedup_key",
+    "at",
+    "recorded_at",
+    "fifo_value",
+    "fifo_cogs",
+    "avg_value",
+    "avg_cogs",
+    "ppv",
+    "sku_qty_after",
+    "fifo_value_after",
+    "avg_value_after",
+    "avg_cost_after",
+    "fifo_last_cost_after",
+    "ppv_total_after",
+)
+_FIRST_MOVEMENT_PARAM = 19
+_MOVEMENT_PLACEHOLDERS = ", ".join(
+    f"${_FIRST_MOVEMENT_PARAM + 1 + i}" for i in range(len(MOVEMENT_INSERT_COLUMNS))
+)
+_WRITE_BOOKING = f"""
+WITH bal AS (
+    UPDATE balances b SET on_hand = v.on_hand, reserved = v.reserved, updated_at = now()
+    FROM unnest($2::text[], $3::numeric[], $4::numeric[]) AS v(location, on_hand, reserved)
+    WHERE b.sku = $1 AND b.lot = $5 AND b.location = v.location
+    RETURNING 1
+), cost AS (
+    UPDATE item_costs SET qty = $6, fifo_value = $7, fifo_last_cost = $8, avg_value = $9,
+        avg_cost = $10, ppv_total = $11, last_movement_at = $12
+    WHERE sku = $1
+    RETURNING 1
+), gone AS (
+    DELETE FROM cost_layers WHERE id = ANY($13::bigint[]) RETURNING 1
+), changed AS (
+    UPDATE cost_layers l SET qty = v.qty
+    FROM unnest($14::bigint[], $15::numeric[]) AS v(id, qty)
+    WHERE l.id = v.id
+    RETURNING 1
+), added AS (
+    INSERT INTO cost_layers (sku, shortfall, at, qty, unit_cost)
+    SELECT $1, v.shortfall, v.at, v.qty, v.unit_cost
+    FROM unnest($16::boolean[], $17::timestamptz[], $18::numeric[], $19::numeric[])
+        WITH ORDINALITY AS v(shortfall, at, qty, unit_cost, n)
+    ORDER BY v.n
+    RETURNING 1
+)
+INSERT INTO movements ({", ".join(MOVEMENT_INSERT_COLUMNS)})
+VALUES ({_MOVEMENT_PLACEHOLDERS})
+RETURNING seq
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class NewLayer:
+    shortfall: bool
+    at: datetime | None
+    qty: Decimal
+    unit_cost: Decimal
+
+
+async def write_booking(
+    session: AsyncSession,
+    sku: str,
+    lot: str | None,
+    balances: dict[StockKey, BalanceFigures],
+    cost: CostState,
+    *,
+    deleted_layers: Sequence[int],
+    changed_layers: Sequence[tuple[int, Decimal]],
+    new_layers: Sequence[NewLayer],
+    movement: dict[str, Any],
+) -> int:
+    """Balances, valuation state, FIFO layers and the ledger row of one movement, in one statement
+    (the rows were locked by ``movement_state``). Returns the movement's ``seq``."""
+    raw = await raw_connection(session)
+    ordered = sorted(balances.items(), key=lambda kv: kv[0].location)
+    seq = await raw.fetchval(
+        _WRITE_BOOKING,
+        sku,
+        [k.location for k, _ in ordered],
+        [f.on_hand for _, f in ordered],
+        [f.reserved for _, f in ordered],
+        db_lot(lot),
+        cost.qty,
+        cost.fifo_value,
+        cost.fifo_last_cost,
+        cost.avg_value,
+        cost.avg_cost,
+        cost.ppv_total,
+        cost.last_movement_at,
+        list(deleted_layers),
+        [i for i, _ in changed_layers],
+        [q for _, q in changed_layers],
+        [n.shortfall for n in new_layers],
+        [n.at for n in new_layers],
+        [n.qty for n in new_layers],
+        [n.unit_cost for n in new_layers],
+        *(movement[c] for c in MOVEMENT_INSERT_COLUMNS),
+    )
+    return int(seq)
+
+
+# ------------------------------------------------------------------------------- ledger
 
 
 _MOVEMENT_COLUMNS = (

@@ -7,6 +7,16 @@ Bodies: JSON with the lists of the API bodies, each record with its key (``units
 ``routings`` (see :mod:`services.masterdata.csv_import`), whose problems are named
 ``file:line:column``. The import runs synchronously and answers 201 with counts and timings; it
 sends one event per changed record, or one ``snapshot.changed`` from 5,000 changes on.
+
+Speed (100k items + 1M BOM lines + 20k routings in well under the gateway's 60 s): JSON bodies go
+through :mod:`services.masterdata.json_import` (``json.loads`` and lean converters; the pydantic
+models judge only what it gives up on, so a 422 is the same); validation builds field paths only
+for problems and proves acyclicity with one vectorised pass; new records are ``COPY``-ed straight
+into their tables (items with their low-level codes), history by ``COPY``, one snapshot event; the
+cyclic garbage collector is paused meanwhile (:mod:`services.masterdata.catalog_gc`). It stays
+synchronous: a job (202 + ``GET /imports/{id}`` polling) would be the next step only if plants
+grow well past this size, since the 201 keeps the all-or-nothing answer and idempotent replay in
+one transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from services.masterdata import csv_import
+from services.masterdata import catalog_gc, csv_import, json_import
 from services.masterdata.api.deps import CatalogDep, ClientDep
 from services.masterdata.api.schemas import ImportBody, ImportResult, body_record
 from services.masterdata.db import repositories as repo
@@ -59,6 +69,10 @@ def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
 
 
 def _from_json(body: bytes) -> MasterDataBatch:
+    try:
+        return json_import.parse_fast(body)
+    except json_import.Fallback:
+        pass  # the models judge it, naming every bad field
     try:
         parsed = ImportBody.model_validate_json(body)
     except ValidationError as err:
@@ -119,6 +133,14 @@ def _fingerprint(request: Request, files: dict[str, bytes]) -> str:
     },
 )
 async def create_import(
+    request: Request, uow: UowDep, idem: IdempotencyDep, catalog: CatalogDep, client: ClientDep
+) -> Response:
+    # millions of new, acyclic objects: the cyclic collector would rescan them again and again
+    with catalog_gc.paused():
+        return await _create_import(request, uow, idem, catalog, client)
+
+
+async def _create_import(
     request: Request, uow: UowDep, idem: IdempotencyDep, catalog: CatalogDep, client: ClientDep
 ) -> Response:
     started = time.perf_counter()

@@ -90,6 +90,37 @@ async def load_kind(raw: Raw, kind: str) -> list[StoredRecord]:
     return [StoredRecord(r[0], r[1], r[2]) for r in rows]
 
 
+async def load_keys(raw: Raw, kind: str, keys: Sequence[str]) -> list[StoredRecord]:
+    """The stored records of ``kind`` among ``keys`` (the missing ones were deleted)."""
+    if kind == "item":
+        rows = await raw.fetch(
+            "SELECT key, version, record::text, low_level_code, llc_version FROM items "
+            "WHERE key = ANY($1::text[])",
+            list(keys),
+        )
+        return [StoredRecord(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    rows = await raw.fetch(
+        f"SELECT key, version, record::text FROM {table_of(kind)} WHERE key = ANY($1::text[])", list(keys)
+    )
+    return [StoredRecord(r[0], r[1], r[2]) for r in rows]
+
+
+async def llc_versions(raw: Raw, keys: Sequence[str]) -> dict[str, int]:
+    rows = await raw.fetch("SELECT key, llc_version FROM items WHERE key = ANY($1::text[])", list(keys))
+    return {r[0]: r[1] for r in rows}
+
+
+async def changed_since(raw: Raw, seq: int, limit: int) -> list[tuple[str, str]] | None:
+    """``(record_kind, key)`` of every change after ``seq`` (history's primary key range);
+    ``None`` when there are more than ``limit`` changes (a full load is then cheaper)."""
+    rows = await raw.fetch(
+        "SELECT record_kind, key FROM history WHERE seq > $1 ORDER BY seq LIMIT $2", seq, limit + 1
+    )
+    if len(rows) > limit:
+        return None
+    return [(r[0], r[1]) for r in rows]
+
+
 # -- writing ---------------------------------------------------------------------------------------
 
 
@@ -103,6 +134,8 @@ class RecordWrite:
     kind_col: str | None = None  # items only
     family: str | None = None
     phantom: bool = False
+    low_level_code: int | None = None  # items written directly (new): their code, if not 0
+    llc_version: int | None = None
 
 
 def _values(kind: str, w: RecordWrite) -> tuple[Any, ...]:
@@ -110,11 +143,21 @@ def _values(kind: str, w: RecordWrite) -> tuple[Any, ...]:
     return (*base, w.kind_col, w.family, w.phantom) if kind == "item" else base
 
 
-async def upsert_records(raw: Raw, kind: str, writes: Sequence[RecordWrite]) -> None:
+async def upsert_records(raw: Raw, kind: str, writes: Sequence[RecordWrite], *, direct: bool = False) -> None:
+    """Insert or replace records. ``direct``: every key is new (the caller knows, under the
+    write lock): ``COPY`` straight into the table, items with their low-level code."""
     if not writes:
         return
     table = table_of(kind)
     cols = _ITEM_COLUMNS if kind == "item" else _BASE_COLUMNS
+    if direct:
+        if kind == "item":
+            rows = [(*_values(kind, w), w.low_level_code or 0, w.llc_version or 0) for w in writes]
+            cols = (*cols, "low_level_code", "llc_version")
+        else:
+            rows = [_values(kind, w) for w in writes]
+        await raw.copy_records_to_table(table, records=rows, columns=list(cols))
+        return
     updates = ["record", "version", "last_seq", "updated_by", *cols[6:]]
     set_clause = ", ".join(f"{c} = excluded.{c}" for c in updates) + ", updated_at = now()"
     rows = [_values(kind, w) for w in writes]
@@ -169,10 +212,16 @@ class HistoryWrite:
     changes: str  # JSON text
 
 
-async def insert_history(raw: Raw, rows: Sequence[HistoryWrite]) -> None:
+async def insert_history(raw: Raw, rows: Sequence[HistoryWrite | tuple[Any, ...]]) -> None:
+    """History rows: :class:`HistoryWrite` or tuples in its field order."""
     if not rows:
         return
-    values = [(h.seq, h.record_kind, h.key, h.version, h.op, h.by, h.import_id, h.changes) for h in rows]
+    values = [
+        (h.seq, h.record_kind, h.key, h.version, h.op, h.by, h.import_id, h.changes)
+        if isinstance(h, HistoryWrite)
+        else h
+        for h in rows
+    ]
     if len(values) < COPY_FROM_ROWS:
         await raw.executemany(
             f"INSERT INTO history ({', '.join(_HISTORY_COLUMNS)}) "
@@ -181,6 +230,13 @@ async def insert_history(raw: Raw, rows: Sequence[HistoryWrite]) -> None:
         )
     else:
         await raw.copy_records_to_table("history", records=values, columns=list(_HISTORY_COLUMNS))
+
+
+async def insert_outbox(raw: Raw, rows: Sequence[tuple[str, str, str]]) -> None:
+    """``(event_id, subject, payload)`` rows into the platform's outbox table, by ``COPY``: what
+    ``UnitOfWork.emit`` does one ORM row at a time (same transaction, same columns)."""
+    if rows:
+        await raw.copy_records_to_table("outbox", records=rows, columns=["event_id", "subject", "payload"])
 
 
 # -- reading ---------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def effective_qty(line: BomLine, component_uom: str | None, converter: UnitConve
     return qty
 
 
-def _kahn_levels(
+def kahn_levels(
     n: int, parents: npt.NDArray[np.int64], children: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
     """Low-level codes by layered Kahn: a node's code is the wave in which its last parent line is
@@ -284,7 +284,7 @@ class BomGraph:
             live = np.ones(parents.size, dtype=bool)
             live[self._free] = False
             parents, children = parents[live], children[live]
-        llc = _kahn_levels(len(self._skus), parents, children)
+        llc = kahn_levels(len(self._skus), parents, children)
         stuck = np.flatnonzero(llc < 0)
         if stuck.size:
             raise BomCycleError(self._cycle_through(int(stuck[0]), set(stuck.tolist())))

@@ -35,12 +35,15 @@ Rules chosen where the handbook is silent:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+import numpy as np
+
+from services.masterdata.domain.bom import BomGraph, kahn_levels
 from services.masterdata.domain.calendar import calendar_issues
 from services.masterdata.domain.model import (
     ZERO,
@@ -59,6 +62,7 @@ from services.masterdata.domain.model import (
 )
 
 _HUNDRED = Decimal(100)
+Rule = Literal["positive", "non_negative", "percent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,27 @@ class ValidationIssue:
 
 def pointer(*parts: str | int) -> str:
     """Join path segments, escaping ``~`` and ``/`` inside each as RFC 6901 does."""
-    return "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "/".join(_segment(p) for p in parts)
+
+
+def _segment(part: str | int) -> str:
+    text = str(part)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
+
+
+def _fine(value: Decimal | int | None, rule: Rule) -> bool:
+    """What :meth:`_Validator.number` accepts, without building the field path (hot loops)."""
+    if value is None:
+        return True
+    if isinstance(value, Decimal) and not value.is_finite():
+        return False
+    if rule == "positive":
+        return value > 0
+    if rule == "non_negative":
+        return value >= 0
+    return 0 <= value < _HUNDRED
 
 
 def _at(base: str, *parts: str | int) -> str:
@@ -83,12 +107,10 @@ def _period(start: date | None, end: date | None) -> str:
     return f"[{start.isoformat() if start else 'open'}, {end.isoformat() if end else 'open'})"
 
 
-Rule = Literal["positive", "non_negative", "percent"]
-
-
 class _Validator:
-    def __init__(self, batch: MasterDataBatch, existing: MasterData) -> None:
+    def __init__(self, batch: MasterDataBatch, existing: MasterData, graph: BomGraph | None = None) -> None:
         self.batch = batch
+        self.graph = graph
         self.issues: list[ValidationIssue] = []
         self.items: dict[str, Item] = {**existing.items, **{i.sku: i for i in batch.items}}
         self.units = set(existing.units) | {u.code for u in batch.units}
@@ -126,7 +148,23 @@ class _Validator:
             return False
         return True
 
-    def reference(self, record: str, field: str, what: str, code: str | None, known: Iterable[str]) -> bool:
+    def check(
+        self, record: str, parts: tuple[str | int, ...], value: Decimal | int | None, rule: Rule
+    ) -> bool:
+        """:meth:`number` at ``record/parts``, the path built only for a problem."""
+        if _fine(value, rule):
+            return True
+        return self.number(record, _at(record, *parts), value, rule)
+
+    def ref(
+        self, record: str, parts: tuple[str | int, ...], what: str, code: str | None, known: Container[str]
+    ) -> bool:
+        """:meth:`reference` at ``record/parts``, the path built only for a problem."""
+        if code is None or code in known:
+            return True
+        return self.reference(record, _at(record, *parts), what, code, known)
+
+    def reference(self, record: str, field: str, what: str, code: str | None, known: Container[str]) -> bool:
         if code is None or code in known:
             return True
         self.add(record, field, "unknown_reference", f"unknown {what} '{code}'")
@@ -179,22 +217,25 @@ class _Validator:
                 )
 
     def item(self, record: str, item: Item) -> None:
-        self.reference(record, _at(record, "uom"), "unit", item.uom, self.units)
-        self.reference(record, _at(record, "family"), "family", item.family, self.families)
-        self.number(record, _at(record, "lead_time_days"), item.lead_time_days, "non_negative")
-        self.number(record, _at(record, "safety_stock"), item.safety_stock, "non_negative")
-        cost_ok = self.number(record, _at(record, "standard_cost"), item.standard_cost, "non_negative")
+        self.ref(record, ("uom",), "unit", item.uom, self.units)
+        self.ref(record, ("family",), "family", item.family, self.families)
+        self.check(record, ("lead_time_days",), item.lead_time_days, "non_negative")
+        self.check(record, ("safety_stock",), item.safety_stock, "non_negative")
+        cost_ok = self.check(record, ("standard_cost",), item.standard_cost, "non_negative")
         lots = item.lot_sizing
-        lp = _at(record, "lot_sizing")
-        self.number(record, _at(lp, "quantity"), lots.quantity, "positive")
-        self.number(record, _at(lp, "periods"), lots.periods, "positive")
-        min_ok = self.number(record, _at(lp, "min_qty"), lots.min_qty, "non_negative")
-        max_ok = self.number(record, _at(lp, "max_qty"), lots.max_qty, "positive")
-        self.number(record, _at(lp, "multiple"), lots.multiple, "positive")
+        self.check(record, ("lot_sizing", "quantity"), lots.quantity, "positive")
+        self.check(record, ("lot_sizing", "periods"), lots.periods, "positive")
+        min_ok = self.check(record, ("lot_sizing", "min_qty"), lots.min_qty, "non_negative")
+        max_ok = self.check(record, ("lot_sizing", "max_qty"), lots.max_qty, "positive")
+        self.check(record, ("lot_sizing", "multiple"), lots.multiple, "positive")
         if lots.rule == LotSizingRule.FIXED and lots.quantity is None:
-            self.add(record, _at(lp, "quantity"), "required", "the fixed rule needs a quantity")
+            self.add(
+                record, _at(record, "lot_sizing", "quantity"), "required", "the fixed rule needs a quantity"
+            )
         if lots.rule == LotSizingRule.PERIOD and lots.periods is None:
-            self.add(record, _at(lp, "periods"), "required", "the period rule needs periods")
+            self.add(
+                record, _at(record, "lot_sizing", "periods"), "required", "the period rule needs periods"
+            )
         if (
             lots.rule == LotSizingRule.EOQ
             and cost_ok
@@ -215,7 +256,7 @@ class _Validator:
         ):
             self.add(
                 record,
-                _at(lp, "max_qty"),
+                _at(record, "lot_sizing", "max_qty"),
                 "invalid_range",
                 f"max_qty {lots.max_qty} is below min_qty {lots.min_qty}",
             )
@@ -223,31 +264,62 @@ class _Validator:
             self.add(record, _at(record, "phantom"), "invalid_value", "a buy item cannot be a phantom")
 
     def bom(self, record: str, bom: Bom) -> None:
-        self.reference(record, record, "item", bom.parent, self.items)
+        items = self.items
+        if bom.parent not in items:
+            self.reference(record, record, "item", bom.parent, items)
+        parent = bom.parent
         good_period: list[bool] = []
+        components: set[str] = set()
+        repeated = False
         for i, line in enumerate(bom.lines):
-            lp = _at(record, "lines", i)
-            if line.parent != bom.parent:
-                self.add(
-                    record,
-                    _at(lp, "parent"),
-                    "invalid_value",
-                    f"line belongs to '{line.parent}', not to '{bom.parent}'",
-                )
-            self.reference(record, _at(lp, "component"), "item", line.component, self.items)
-            self.number(record, _at(lp, "qty_per"), line.qty_per, "positive")
-            self.number(record, _at(lp, "scrap_pct"), line.scrap_pct, "percent")
-            self.uom_path(record, _at(lp, "uom"), line.uom, line.component)
-            ok = line.valid_from is None or line.valid_to is None or line.valid_from < line.valid_to
-            if not ok:
-                self.add(
-                    record,
-                    _at(lp, "valid_to"),
-                    "invalid_period",
-                    f"valid_to {line.valid_to} is not after valid_from {line.valid_from}",
-                )
-            good_period.append(ok)
-        self.effectivity_overlaps(record, bom.lines, good_period)
+            component = line.component
+            q = line.qty_per
+            if (
+                line.parent == parent
+                and component in items
+                and line.uom is None
+                and not line.scrap_pct
+                and line.valid_from is None
+                and line.valid_to is None
+                and isinstance(q, Decimal)
+                and q.is_finite()
+                and q > 0
+            ):  # the plain line, checked without a call
+                good_period.append(True)
+            else:
+                good_period.append(self.bom_line(record, i, line, parent))
+            if component in components:
+                repeated = True
+            components.add(component)
+        if repeated:  # only lines of one component can overlap
+            self.effectivity_overlaps(record, bom.lines, good_period)
+
+    def bom_line(self, record: str, i: int, line: BomLine, parent: str) -> bool:
+        """Every check of one line; True when its period is well formed."""
+        component = line.component
+        if line.parent != parent:
+            self.add(
+                record,
+                _at(record, "lines", i, "parent"),
+                "invalid_value",
+                f"line belongs to '{line.parent}', not to '{parent}'",
+            )
+        if component not in self.items:
+            self.reference(record, _at(record, "lines", i, "component"), "item", component, self.items)
+        self.check(record, ("lines", i, "qty_per"), line.qty_per, "positive")
+        if line.scrap_pct:
+            self.check(record, ("lines", i, "scrap_pct"), line.scrap_pct, "percent")
+        if line.uom is not None:
+            self.uom_path(record, _at(record, "lines", i, "uom"), line.uom, component)
+        ok = line.valid_from is None or line.valid_to is None or line.valid_from < line.valid_to
+        if not ok:
+            self.add(
+                record,
+                _at(record, "lines", i, "valid_to"),
+                "invalid_period",
+                f"valid_to {line.valid_to} is not after valid_from {line.valid_from}",
+            )
+        return ok
 
     def effectivity_overlaps(self, record: str, lines: tuple[BomLine, ...], good: list[bool]) -> None:
         """Lines of one component must not share a day: ``[a, b)`` and ``[c, d)`` overlap iff
@@ -277,9 +349,36 @@ class _Validator:
                         )
                         break
 
+    def acyclic(self) -> bool:
+        """True when the merged BOMs surely have no cycle: for one BOM against the existing graph,
+        the graph's search pruned by low-level codes; else one vectorised layered pass over every
+        line (a few hundred ms for 1M lines, where the depth-first search takes seconds)."""
+        boms = self.batch.boms
+        if self.graph is not None and len(boms) == 1:
+            return self.graph.find_cycle_if_replaced(boms[0].parent, boms[0].lines) is None
+        index: dict[str, int] = {}
+        parents: list[int] = []
+        for parent, bom in self.boms.items():
+            if bom.lines:
+                p = index.setdefault(parent, len(index))
+                parents.extend([p] * len(bom.lines))
+        for bom in self.boms.values():
+            for line in bom.lines:
+                if line.component not in index:
+                    index[line.component] = len(index)
+        get = index.__getitem__
+        children = [get(line.component) for bom in self.boms.values() if bom.lines for line in bom.lines]
+        llc = kahn_levels(
+            len(index), np.asarray(parents, dtype=np.int64), np.asarray(children, dtype=np.int64)
+        )
+        return not bool((llc < 0).any())
+
     def cycles(self) -> None:
         """Depth-first search from every batch parent over the merged BOMs; each back edge found
-        is one cycle, reported at the batch line leaving the first batch parent on it."""
+        is one cycle, reported at the batch line leaving the first batch parent on it. Skipped
+        when :meth:`acyclic` proves there is none."""
+        if not self.batch.boms or self.acyclic():
+            return
         batch_order = {b.parent: n for n, b in enumerate(self.batch.boms)}
         state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
         for root in batch_order:
@@ -329,29 +428,27 @@ class _Validator:
         if not routing.operations:
             self.add(record, _at(record, "operations"), "empty", "a routing needs at least one operation")
         first_with_seq: dict[int, int] = {}
+        wcs = self.work_centers
         for i, op in enumerate(routing.operations):
-            op_path = _at(record, "operations", i)
-            if self.number(record, _at(op_path, "seq"), op.seq, "positive"):
+            if self.check(record, ("operations", i, "seq"), op.seq, "positive"):
                 if op.seq in first_with_seq:
                     self.add(
                         record,
-                        _at(op_path, "seq"),
+                        _at(record, "operations", i, "seq"),
                         "duplicate",
                         f"seq {op.seq} is already used by operation {first_with_seq[op.seq]}",
                     )
                 else:
                     first_with_seq[op.seq] = i
-            self.reference(
-                record, _at(op_path, "work_center"), "work center", op.work_center, self.work_centers
+            self.ref(record, ("operations", i, "work_center"), "work center", op.work_center, wcs)
+            self.check(record, ("operations", i, "setup_minutes"), op.setup_minutes, "non_negative")
+            self.check(
+                record, ("operations", i, "run_minutes_per_unit"), op.run_minutes_per_unit, "non_negative"
             )
-            self.number(record, _at(op_path, "setup_minutes"), op.setup_minutes, "non_negative")
-            self.number(record, _at(op_path, "run_minutes_per_unit"), op.run_minutes_per_unit, "non_negative")
             for j, alt in enumerate(op.alternates):
-                ap = _at(op_path, "alternates", j)
-                self.reference(
-                    record, _at(ap, "work_center"), "work center", alt.work_center, self.work_centers
-                )
-                self.number(record, _at(ap, "run_minutes_per_unit"), alt.run_minutes_per_unit, "non_negative")
+                ap = ("operations", i, "alternates", j)
+                self.ref(record, (*ap, "work_center"), "work center", alt.work_center, wcs)
+                self.check(record, (*ap, "run_minutes_per_unit"), alt.run_minutes_per_unit, "non_negative")
 
     def work_center(self, record: str, wc: WorkCenter) -> None:
         self.reference(record, _at(record, "calendar"), "calendar", wc.calendar, self.calendars)
@@ -381,22 +478,22 @@ class _Validator:
     def supplier(self, record: str, supplier: Supplier) -> None:
         first: dict[str, int] = {}
         for i, si in enumerate(supplier.items):
-            sp = _at(record, "items", i)
             if si.sku in first:
                 self.add(
                     record,
-                    _at(sp, "sku"),
+                    _at(record, "items", i, "sku"),
                     "duplicate",
                     f"item '{si.sku}' is already listed at {first[si.sku]}",
                 )
             else:
                 first[si.sku] = i
-            self.reference(record, _at(sp, "sku"), "item", si.sku, self.items)
-            self.number(record, _at(sp, "lead_time_days"), si.lead_time_days, "non_negative")
-            self.number(record, _at(sp, "min_order_qty"), si.min_order_qty, "non_negative")
-            self.number(record, _at(sp, "multiple"), si.multiple, "positive")
-            self.number(record, _at(sp, "price"), si.price, "non_negative")
-            self.uom_path(record, _at(sp, "uom"), si.uom, si.sku)
+            self.ref(record, ("items", i, "sku"), "item", si.sku, self.items)
+            self.check(record, ("items", i, "lead_time_days"), si.lead_time_days, "non_negative")
+            self.check(record, ("items", i, "min_order_qty"), si.min_order_qty, "non_negative")
+            self.check(record, ("items", i, "multiple"), si.multiple, "positive")
+            self.check(record, ("items", i, "price"), si.price, "non_negative")
+            if si.uom is not None:
+                self.uom_path(record, _at(record, "items", i, "uom"), si.uom, si.sku)
 
     def run(self) -> list[ValidationIssue]:
         b = self.batch
@@ -417,9 +514,15 @@ class _Validator:
         return self.issues
 
 
-def validate_batch(batch: MasterDataBatch, existing: MasterData | None = None) -> list[ValidationIssue]:
-    """Every problem of ``batch`` merged over ``existing``, in batch order; empty when valid."""
-    return _Validator(batch, existing if existing is not None else MasterData()).run()
+def validate_batch(
+    batch: MasterDataBatch, existing: MasterData | None = None, graph: BomGraph | None = None
+) -> list[ValidationIssue]:
+    """Every problem of ``batch`` merged over ``existing``, in batch order; empty when valid.
+
+    ``graph``, when given, is the BOM graph of ``existing`` (acyclic, codes current): a one-BOM
+    batch is then checked for cycles by its pruned search instead of walking everything below.
+    """
+    return _Validator(batch, existing if existing is not None else MasterData(), graph).run()
 
 
 def issue_counts(issues: Iterable[ValidationIssue]) -> Counter[str]:

@@ -90,3 +90,49 @@ async def test_a_positive_adjustment_comes_in_at_the_cost_carried(inv: Inventory
     scrap = await inv.ok(type="scrap", sku="C", qty=1, reason="broken")
     assert scrap["fifo_value"] == -2.5
     assert by_sku(await value(inv, "fifo")) == {"C": (5, 2.5, 12.5)}
+
+
+async def test_the_valuation_built_by_postgresql_equals_the_one_computed_in_python(inv: Inventory) -> None:
+    """``GET /valuation`` (JSON written by PostgreSQL) against ``handlers.valuation`` (Decimals)."""
+    from decimal import Decimal
+
+    from services.inventory import handlers
+    from services.inventory.api.schemas import number, parse_as_of
+    from services.inventory.domain.valuation import CostMethod
+
+    await inv.item("Q", standard_cost="1.3333335")
+    await inv.item("R")  # no standard cost
+    await inv.ok(type="receipt", sku="Q", qty=3, unit_cost="1.115", at="2025-02-01T08:00:00Z")
+    await inv.ok(type="receipt", sku="Q", qty=7, unit_cost="0.3333333", at="2025-02-02T08:00:00Z")
+    await inv.ok(type="issue", sku="Q", qty="4.5", at="2025-02-03T08:00:00Z")
+    r = await inv.client.put("/v1/inventory/locations/NEG", json={"name": "N", "allow_negative": True})
+    assert r.status_code in (200, 201), r.text
+    await inv.ok(
+        type="receipt", sku="R", qty=1, unit_cost="2.0000005", location="NEG", at="2025-02-01T09:00:00Z"
+    )
+    await inv.ok(type="issue", sku="R", qty=3, location="NEG", at="2025-02-04T08:00:00Z")  # negative stock
+    for method in CostMethod:
+        for as_of in (None, "2025-02-02", "2025-02-03T08:00:00Z"):
+            params = {"method": method.value} | ({"as_of": as_of} if as_of else {})
+            answer = await value(inv, method.value, **({"as_of": as_of} if as_of else {}))
+            async with inv.app.state.runtime.sessionmaker() as session:
+                items, total, missing = await handlers.valuation(
+                    session, method, as_of=parse_as_of(as_of), sku=None
+                )
+            expected = [
+                {
+                    "sku": i.sku,
+                    "qty": number(i.qty),
+                    "unit_cost": number(i.unit_cost),
+                    "value": number(i.value),
+                    "purchase_price_variance": None
+                    if i.purchase_price_variance is None
+                    else number(i.purchase_price_variance),
+                }
+                for i in items
+            ]
+            assert answer["items"] == expected, params
+            assert Decimal(str(answer["total"])) == total, params
+            assert answer["missing_standard_costs"] == missing, params
+            assert answer["method"] == method.value
+            assert answer["as_of"] == as_of
