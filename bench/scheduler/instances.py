@@ -13,12 +13,18 @@ from pathlib import Path
 
 from services.scheduler.domain.model import Job, Objective, Operation, Option, Problem
 
+
 #: The handbook's benchmark folder: ``shared/benchmarks`` beside the repository (override with
 #: ``JALON_BENCHMARKS_DIR``).
-BENCHMARKS = Path(
-    os.environ.get("JALON_BENCHMARKS_DIR")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
-)
+def _benchmarks_dir() -> Path:
+    given = os.environ.get("JALON_BENCHMARKS_DIR")
+    if given:
+        return Path(given)
+    beside = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks"
+    return beside if beside.exists() else Path("/work/shared/benchmarks")
+
+
+BENCHMARKS = _benchmarks_dir()
 
 
 def _numbers(text: str) -> list[int]:

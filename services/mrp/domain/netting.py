@@ -73,14 +73,12 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from fractions import Fraction
 from types import MappingProxyType
 
-import numpy as np
-
-from services.mrp.domain import vectorized as vec
 from services.mrp.domain.calendar import Calendar
 from services.mrp.domain.lot_sizing import LotPolicy, eoq_quantity, size_lot
 from services.mrp.domain.model import (
@@ -89,7 +87,6 @@ from services.mrp.domain.model import (
     ItemKind,
     LotRule,
     OrderStatus,
-    RunParameters,
     Snapshot,
     from_micro,
     round_half_even_div,
@@ -98,17 +95,14 @@ from services.mrp.domain.model import (
 from services.mrp.domain.result import (
     Action,
     ActionKind,
-    Concat,
     ItemPlan,
     ItemRecord,
-    LazyPlans,
     MrpResult,
     Peg,
     PegKind,
     PlannedOrder,
     RawRow,
 )
-from services.mrp.domain.vectorized import I64, Columns, Orders, Structure
 
 # Requirement: (counting ordinal, rank, original ordinal, reference, line, parent sku, qty)
 _Req = tuple[int, int, int, str, int, str, int]
@@ -120,11 +114,11 @@ _PEG_KIND = (
     PegKind.PHANTOM,
     PegKind.SAFETY_STOCK,
 )
+# BOM line: (component, numerator, denominator, valid_from ordinal, valid_to ordinal)
+_Line = tuple[str, int, int, int, int]
 # Source of dependent demand: (reference, date ordinal, quantity)
 _Source = tuple[str, int, int]
-_NO_DATE_LOW, _NO_DATE_HIGH = vec.NO_DATE_LOW, vec.NO_DATE_HIGH
-# Per-item action counters kept by the engine, in this order.
-_ACTION_KINDS = ("release", "past_due", "reschedule_in", "reschedule_out", "cancel")
+_NO_DATE_LOW, _NO_DATE_HIGH = 0, 10**7
 
 
 @dataclass(slots=True)
@@ -139,32 +133,15 @@ class _ItemInput:
 
 
 @dataclass(slots=True)
-class _Inputs:
-    """What a run reads besides the structure: stock, receipts, independent demand, firm orders."""
-
-    stock: I64
-    receipts: dict[int, list[tuple[int, int, str, int]]]
-    static: dict[int, list[_Req]]
-    firm: dict[int, list[_Source]]
-
-
-@dataclass(slots=True)
-class _Engine:
-    """A run's state: structure, inputs and planned orders (arrays); builds item plans on request."""
-
+class _Context:
     snapshot: Snapshot
-    params: RunParameters
     calendar: Calendar
     today: int
     end: int
-    st: Structure
-    cols: Columns
-    inputs: _Inputs
-    orders: Orders  # sorted by (item, column, split number)
-    optr: I64
-    phantom: Orders  # phantom pass-through (due = the walk date), sorted by item
-    pptr: I64
-    action_counts: I64  # (items, len(_ACTION_KINDS))
+    inputs: dict[str, _ItemInput]
+    children: dict[str, list[_Line]]
+    parents: dict[str, list[str]]
+    firm_parent_orders: dict[str, list[_Source]]
     count_cache: dict[int, int]
 
     def counting_date(self, o: int) -> int:
@@ -175,89 +152,12 @@ class _Engine:
             self.count_cache[o] = c
         return c
 
-    def input_of(self, sku: str) -> _ItemInput:
-        i = self.st.index[sku]
-        return _ItemInput(
-            item=self.st.items[i],
-            llc=int(self.st.llc[i]),
-            safety=int(self.st.safety[i]),
-            stock=int(self.inputs.stock[i]),
-            policy=self.st.policies[i],
-            receipts=self.inputs.receipts.get(i, []),
-            static_reqs=self.inputs.static.get(i, []),
-        )
 
-    # -- item plans, on request -----------------------------------------------------------------
-
-    def sources_of(self, p: int) -> tuple[list[_Source], int]:
-        """What parent ``p``'s run passes to its components: planned orders or phantom nets."""
-        sku = self.st.skus[p]
-        if self.st.phantom[p]:
-            lo, hi = int(self.pptr[p]), int(self.pptr[p + 1])
-            ph = self.phantom
-            return [
-                (sku, d, q) for d, q in zip(ph.due[lo:hi].tolist(), ph.qty[lo:hi].tolist(), strict=True)
-            ], _RANK_PHANTOM
-        lo, hi = int(self.optr[p]), int(self.optr[p + 1])
-        o = self.orders
-        out = []
-        for due, rel, k, q in zip(
-            o.due[lo:hi].tolist(),
-            o.release[lo:hi].tolist(),
-            o.k[lo:hi].tolist(),
-            o.qty[lo:hi].tolist(),
-            strict=True,
-        ):
-            out.append((f"{sku}@{date.fromordinal(due).isoformat()}#{k}", rel, q))
-        return out, _RANK_PARENT
-
-    def requirements_of(self, i: int) -> list[_Req]:
-        """Every gross requirement of item ``i`` (independent, then dependent from each parent)."""
-        st = self.st
-        reqs = list(self.inputs.static.get(i, ()))
-        cache: dict[int, tuple[list[_Source], int]] = {}
-        for line in st.rlines[st.rptr[i] : st.rptr[i + 1]].tolist():
-            p = int(st.line_parent[line])
-            parent = st.skus[p]
-            num, den = st.big_factor.get(line, (int(st.num[line]), int(st.den[line])))
-            vf, vt = int(st.vf[line]), int(st.vt[line])
-            if p not in cache:
-                cache[p] = self.sources_of(p)
-            planned, rank = cache[p]
-            for sources, rk in ((self.inputs.firm.get(p, ()), _RANK_PARENT), (planned, rank)):
-                for ref, r, qty in sources:
-                    if r < vf or r >= vt or r >= self.end:
-                        continue
-                    dep = qty * num if den == 1 else round_half_even_div(qty * num, den)
-                    if dep > 0:
-                        reqs.append((self.counting_date(r), rk, r, ref, 0, parent, dep))
-        return reqs
-
-    def plan_of(self, sku: str) -> ItemPlan:
-        return _plan_item(self, sku, self.requirements_of(self.st.index[sku]))
-
-    def result(self, timings: dict[int, float], items_planned: int) -> MrpResult:
-        st = self.st
-        plans = LazyPlans(st.skus, self.plan_of)
-        sizes = np.diff(self.optr).tolist()
-        orders = Concat(st.skus, sizes, lambda s: plans[s].planned_orders)
-        actions = Concat(st.skus, self.action_counts.sum(axis=1).tolist(), lambda s: plans[s].actions)
-        totals = self.action_counts.sum(axis=0).tolist()
-        counts = {"items": st.n, "planned_orders": len(orders), "actions": int(sum(totals))}
-        by_kind = dict(zip(_ACTION_KINDS, totals, strict=True))
-        for kind in ActionKind:
-            counts[f"actions_{kind.value}"] = int(by_kind[kind.value])
-        return MrpResult(
-            parameters=self.params,
-            calendar=self.calendar,
-            items=plans,
-            planned_orders=orders,
-            actions=actions,
-            counts=MappingProxyType(counts),
-            timings=MappingProxyType(timings),
-            items_planned=items_planned,
-            engine_state=self,
-        )
+@dataclass(slots=True)
+class _Planned:
+    plan: ItemPlan
+    sources: list[_Source]  # what the item passes to its components
+    rank: int
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,158 +165,148 @@ class _Engine:
 # ----------------------------------------------------------------------------------------------
 
 
-def _structure(snapshot: Snapshot) -> Structure:
+def low_level_codes(skus: Iterable[str], edges: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """Deepest level at which each sku appears in any BOM (0 = no parent); a cycle is an error.
+
+    ``edges`` maps a parent to its components. Longest-path layering in topological order.
+    """
+    level = dict.fromkeys(skus, 0)
+    indegree = dict.fromkeys(level, 0)
+    for parent, comps in edges.items():
+        for c in set(comps):
+            indegree[c] = indegree.get(c, 0) + 1
+            level.setdefault(c, 0)
+            indegree.setdefault(parent, 0)
+    queue = [s for s, n in indegree.items() if n == 0]
+    seen = 0
+    while queue:
+        parent = queue.pop()
+        seen += 1
+        for c in set(edges.get(parent, ())):
+            level[c] = max(level[c], level[parent] + 1)
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                queue.append(c)
+    if seen != len(indegree):
+        raise ValueError("the bill of materials has a cycle")
+    return level
+
+
+def _prepare(snapshot: Snapshot) -> _Context:
+    params = snapshot.parameters
+    cal = snapshot.calendar
+    today = params.today.toordinal()
+    end = today + params.horizon_days
     items = {it.sku: it for it in snapshot.items}
     if len(items) != len(snapshot.items):
         raise ValueError("duplicate sku in the snapshot's items")
-    checked: set[tuple[object, object]] = set()
-    lines = []
-    edges: dict[str, list[str]] = defaultdict(list)
+
+    def known(sku: str, what: str) -> None:
+        if sku not in items:
+            raise ValueError(f"{what} names unknown sku {sku!r}")
+
+    children: dict[str, list[_Line]] = defaultdict(list)
+    parents_set: dict[str, set[str]] = defaultdict(set)
     for line in snapshot.bom:
-        if line.parent not in items:
-            raise ValueError(f"a BOM line names unknown sku {line.parent!r}")
-        if line.component not in items:
-            raise ValueError(f"a BOM line names unknown sku {line.component!r}")
-        key = (line.qty_per, line.scrap_pct)
-        if key not in checked:
-            if line.qty_per < 0 or not (0 <= line.scrap_pct < 100):
-                raise ValueError(f"BOM line {line.parent}->{line.component}: bad qty_per or scrap_pct")
-            checked.add(key)
+        known(line.parent, "a BOM line")
+        known(line.component, "a BOM line")
+        if line.qty_per < 0 or not (0 <= line.scrap_pct < 100):
+            raise ValueError(f"BOM line {line.parent}->{line.component}: bad qty_per or scrap_pct")
+        factor = Fraction(line.qty_per) * 100 / (100 - Fraction(line.scrap_pct))
         vf = line.valid_from.toordinal() if line.valid_from else _NO_DATE_LOW
         vt = line.valid_to.toordinal() if line.valid_to else _NO_DATE_HIGH
-        lines.append((line.parent, line.component, line.qty_per, line.scrap_pct, vf, vt))
-        edges[line.parent].append(line.component)
-    policies = {}
-    for sku, it in items.items():
-        if it.lead_time_days < 0:
-            raise ValueError(f"{sku}: lead time must not be negative")
-        policies[sku] = LotPolicy.from_lot_sizing(it.lot_sizing, sku)
+        children[line.parent].append((line.component, factor.numerator, factor.denominator, vf, vt))
+        parents_set[line.component].add(line.parent)
+    for lines in children.values():
+        lines.sort()
+
+    edges = {p: [c for c, *_ in lines] for p, lines in children.items()}
     given = [it.low_level_code for it in snapshot.items]
-    use_given = all(g is not None for g in given)
-    st = vec.build_structure(items, policies, dict.fromkeys(items, 0), lines)
-    if use_given:
-        st.llc = np.array([items[s].low_level_code or 0 for s in st.skus], dtype=np.int64)
-        par = st.line_parent
-        use_given = bool(np.all(st.llc[par] < st.llc[st.comp]))
-    if not use_given:
-        st.llc = vec.layers(st)
-    safety = []
-    for sku in st.skus:
-        it = items[sku]
-        s = 0 if it.phantom else to_micro(it.safety_stock, f"{sku} safety stock")
-        if s < 0:
-            raise ValueError(f"{sku}: safety stock must not be negative")
-        safety.append(s)
-    st.safety = np.array(safety, dtype=np.int64)
-    return st
+    if all(g is not None for g in given) and all(
+        (items[p].low_level_code or 0) < (items[c].low_level_code or 0)
+        for p, comps in edges.items()
+        for c in comps
+    ):
+        llc = {s: it.low_level_code or 0 for s, it in items.items()}
+    else:
+        llc = low_level_codes(items, edges)
 
+    ctx = _Context(
+        snapshot=snapshot,
+        calendar=cal,
+        today=today,
+        end=end,
+        inputs={},
+        children=dict(children),
+        parents={c: sorted(ps) for c, ps in parents_set.items()},
+        firm_parent_orders=defaultdict(list),
+        count_cache={},
+    )
 
-def _inputs(
-    snapshot: Snapshot, st: Structure, eng_today: int, end: int, counting, only: set[int] | None
-) -> _Inputs:
-    """Stock, receipts, sales orders, net forecast and firm parent orders, as engine inputs.
-
-    ``only``: convert the inputs of these items only (net change); unknown skus are always refused.
-    """
-    index = st.index
-
-    def idx(sku: str, what: str) -> int:
-        i = index.get(sku)
-        if i is None:
-            raise ValueError(f"{what} names unknown sku {sku!r}")
-        return i
-
-    stock = np.zeros(st.n, dtype=np.int64)
-    for sku, value in snapshot.stock.items():
-        i = index.get(sku)
-        if i is not None and (only is None or i in only):
-            stock[i] = to_micro(value, f"{sku} stock")
-    receipts: dict[int, list[tuple[int, int, str, int]]] = defaultdict(list)
+    receipts: dict[str, list[tuple[int, int, str, int]]] = defaultdict(list)
     for r in snapshot.receipts:
-        i = idx(r.sku, "a scheduled receipt")
-        if only is not None and i not in only:
-            continue
+        known(r.sku, "a scheduled receipt")
         q = to_micro(r.quantity, f"receipt {r.order_id} quantity")
         if q < 0:
             raise ValueError(f"receipt {r.order_id} has a negative quantity")
         o = r.due_date.toordinal()
         if OrderStatus(r.status) in RECEIPT_STATUSES and q > 0 and o < end:
-            receipts[i].append((counting(o), o, r.order_id, q))
-    for lst in receipts.values():
-        lst.sort()
-    sales: dict[int, list[tuple[int, str, int, int]]] = defaultdict(list)
+            receipts[r.sku].append((ctx.counting_date(o), o, r.order_id, q))
+
+    sales: dict[str, list[tuple[int, str, int, int]]] = defaultdict(list)  # (due, id, line, qty)
     for so in snapshot.sales_orders:
-        i = idx(so.sku, "a sales-order line")
-        if only is not None and i not in only:
-            continue
+        known(so.sku, "a sales-order line")
         q = to_micro(so.quantity, f"sales order {so.order_id} quantity")
         if q < 0:
             raise ValueError(f"sales order {so.order_id} line {so.line} has a negative quantity")
         if q > 0:
-            sales[i].append((so.due_date.toordinal(), so.order_id, so.line, q))
-    forecasts: dict[int, dict[int, int]] = defaultdict(dict)
+            sales[so.sku].append((so.due_date.toordinal(), so.order_id, so.line, q))
+
+    forecasts: dict[str, dict[int, int]] = defaultdict(dict)
     for fc in snapshot.forecasts:
-        i = idx(fc.sku, "a forecast")
-        if only is not None and i not in only:
-            continue
+        known(fc.sku, "a forecast")
         q = to_micro(fc.quantity, f"forecast {fc.sku} quantity")
         if q < 0:
             raise ValueError(f"forecast {fc.sku} {fc.start} has a negative quantity")
-        buckets = forecasts[i]
+        buckets = forecasts[fc.sku]
         s = fc.start.toordinal()
         buckets[s] = buckets.get(s, 0) + q
-    firm: dict[int, list[_Source]] = defaultdict(list)
+
     for po in snapshot.parent_orders:
-        i = idx(po.sku, "a parent order")
-        if only is not None and i not in only:
-            continue
+        known(po.sku, "a parent order")
         q = to_micro(po.quantity, f"order {po.order_id} quantity")
         if OrderStatus(po.status) is OrderStatus.FIRM and q > 0:
-            firm[i].append((po.order_id, po.release_date.toordinal(), q))
-    static: dict[int, list[_Req]] = {}
-    for i in sales.keys() | forecasts.keys():
+            ctx.firm_parent_orders[po.sku].append((po.order_id, po.release_date.toordinal(), q))
+
+    for sku, it in items.items():
+        if it.lead_time_days < 0:
+            raise ValueError(f"{sku}: lead time must not be negative")
+        stock = to_micro(snapshot.stock.get(sku, 0), f"{sku} stock")
+        safety = 0 if it.phantom else to_micro(it.safety_stock, f"{sku} safety stock")
+        if safety < 0:
+            raise ValueError(f"{sku}: safety stock must not be negative")
         reqs: list[_Req] = []
-        so_lines = sorted(sales.get(i, ()))
+        so_lines = sorted(sales.get(sku, ()))
         for due, oid, line_no, q in so_lines:
             if due < end:
-                reqs.append((counting(due), _RANK_SALES, due, oid, line_no, "", q))
-        reqs.extend(_net_forecast(eng_today, end, counting, forecasts.get(i, {}), so_lines))
-        if reqs:
-            static[i] = reqs
-    return _Inputs(stock, dict(receipts), static, dict(firm))
-
-
-def _new_engine(snapshot: Snapshot, st: Structure, cols: Columns | None) -> _Engine:
-    params = snapshot.parameters
-    today = params.today.toordinal()
-    end = today + params.horizon_days
-    if cols is None:
-        cols = vec.make_columns(snapshot.calendar, params, int(st.lead.max()) if st.n else 0)
-    z = np.zeros(st.n + 1, dtype=np.int64)
-    return _Engine(
-        snapshot=snapshot,
-        params=params,
-        calendar=snapshot.calendar,
-        today=today,
-        end=end,
-        st=st,
-        cols=cols,
-        inputs=_Inputs(np.zeros(st.n, dtype=np.int64), {}, {}, {}),
-        orders=Orders.empty(),
-        optr=z,
-        phantom=Orders.empty(),
-        pptr=z,
-        action_counts=np.zeros((st.n, len(_ACTION_KINDS)), dtype=np.int64),
-        count_cache={},
-    )
+                reqs.append((ctx.counting_date(due), _RANK_SALES, due, oid, line_no, "", q))
+        reqs.extend(_net_forecast(ctx, forecasts.get(sku, {}), so_lines))
+        rec = receipts.get(sku, [])
+        rec.sort()
+        ctx.inputs[sku] = _ItemInput(
+            item=it,
+            llc=llc[sku],
+            safety=safety,
+            stock=stock,
+            policy=LotPolicy.from_lot_sizing(it.lot_sizing, sku),
+            receipts=rec,
+            static_reqs=reqs,
+        )
+    return ctx
 
 
 def _net_forecast(
-    today: int,
-    end: int,
-    counting: Callable[[int], int],
-    buckets: Mapping[int, int],
-    so_lines: list[tuple[int, str, int, int]],
+    ctx: _Context, buckets: Mapping[int, int], so_lines: list[tuple[int, str, int, int]]
 ) -> list[_Req]:
     """Forecast consumed by orders, bucket by bucket (see the module rules)."""
     starts = sorted(buckets)
@@ -426,30 +316,64 @@ def _net_forecast(
         cum.append(cum[-1] + q)
     reqs: list[_Req] = []
     for i, start in enumerate(starts):
-        if start >= end:
+        if start >= ctx.end:
             break
         nxt = starts[i + 1] if i + 1 < len(starts) else None
-        if nxt is not None and nxt <= today:
+        if nxt is not None and nxt <= ctx.today:
             continue  # expired bucket
         lo = bisect_right(dues, start - 1)
         hi = len(dues) if nxt is None else bisect_right(dues, nxt - 1)
         net = buckets[start] - (cum[hi] - cum[lo])
         if net > 0:
-            at = max(start, today)
+            at = max(start, ctx.today)
             reqs.append(
-                (counting(at), _RANK_FORECAST, start, date.fromordinal(start).isoformat(), 0, "", net)
+                (
+                    ctx.counting_date(at),
+                    _RANK_FORECAST,
+                    start,
+                    date.fromordinal(start).isoformat(),
+                    0,
+                    "",
+                    net,
+                )
             )
     return reqs
 
 
 # ----------------------------------------------------------------------------------------------
-# One item's plan in detail (record rows, pegging, actions), on request
+# Explosion and planning of one item
 # ----------------------------------------------------------------------------------------------
 
 
-def _plan_item(ctx: _Engine, sku: str, reqs: list[_Req]) -> ItemPlan:
+def _explode(
+    ctx: _Context,
+    parent: str,
+    *,
+    sources: list[_Source],
+    rank: int,
+    reqs: dict[str, list[_Req]],
+    targets: set[str] | None,
+) -> None:
+    """Dependent demand of ``parent``'s orders (or phantom net requirements) on its components."""
+    lines = ctx.children.get(parent)
+    if not lines or not sources:
+        return
+    end = ctx.end
+    for comp, num, den, vf, vt in lines:
+        if targets is not None and comp not in targets:
+            continue
+        bucket = reqs.setdefault(comp, [])
+        for ref, r, qty in sources:
+            if r < vf or r >= vt or r >= end:
+                continue
+            dep = qty * num if den == 1 else round_half_even_div(qty * num, den)
+            if dep > 0:
+                bucket.append((ctx.counting_date(r), rank, r, ref, 0, parent, dep))
+
+
+def _plan_item(ctx: _Context, sku: str, reqs: list[_Req]) -> _Planned:
     """Net one item: walk its event dates, size planned orders, peg, and advise."""
-    inp = ctx.input_of(sku)
+    inp = ctx.inputs[sku]
     item = inp.item
     cal = ctx.calendar
     today = ctx.today
@@ -468,7 +392,7 @@ def _plan_item(ctx: _Engine, sku: str, reqs: list[_Req]) -> ItemPlan:
 
     policy = inp.policy
     if policy.rule is LotRule.EOQ:
-        params = ctx.params
+        params = ctx.snapshot.parameters
         eoq = eoq_quantity(
             sum(gross.values()),
             params.horizon_days,
@@ -549,8 +473,12 @@ def _plan_item(ctx: _Engine, sku: str, reqs: list[_Req]) -> ItemPlan:
         )
     actions = _actions(ctx, inp, gross, planned, orders)
     record = ItemRecord(sku, inp.llc, stock, safety, raw_rows)
-    components = ctx.st.children_of(ctx.st.index[sku])
-    return ItemPlan(record, tuple(planned), actions, components)
+    components = tuple(sorted({c for c, *_ in ctx.children.get(sku, ())}))
+    plan = ItemPlan(record, tuple(planned), actions, components)
+    if phantom:
+        return _Planned(plan, phantom_net, _RANK_PHANTOM)
+    sources = [(po.id, release, q) for po, (_d, _due, release, _k, q) in zip(planned, orders, strict=True)]
+    return _Planned(plan, sources, _RANK_PARENT)
 
 
 def _peg(
@@ -618,7 +546,7 @@ def _make_peg(demand: _Req, qty: int) -> Peg:
 
 
 def _actions(
-    ctx: _Engine,
+    ctx: _Context,
     inp: _ItemInput,
     gross: Mapping[int, int],
     planned: list[PlannedOrder],
@@ -626,7 +554,7 @@ def _actions(
 ) -> tuple[Action, ...]:
     """Release / past-due advice on planned orders and receipt messages (module rules)."""
     today = ctx.today
-    window_end = today + ctx.params.release_window_days
+    window_end = today + ctx.snapshot.parameters.release_window_days
     sku = inp.item.sku
     out: list[tuple[int, int, str, Action]] = []
     for po, (_d, _due, release, _k, _q) in zip(planned, orders, strict=True):
@@ -672,31 +600,72 @@ def _actions(
 # ----------------------------------------------------------------------------------------------
 
 
-def low_level_codes(skus: Iterable[str], edges: Mapping[str, Iterable[str]]) -> dict[str, int]:
-    """Deepest level at which each sku appears in any BOM (0 = no parent); a cycle is an error.
+def _levels(ctx: _Context, skus: Iterable[str]) -> dict[int, list[str]]:
+    levels: dict[int, list[str]] = defaultdict(list)
+    for s in skus:
+        levels[ctx.inputs[s].llc].append(s)
+    for group in levels.values():
+        group.sort()
+    return dict(sorted(levels.items()))
 
-    ``edges`` maps a parent to its components. Longest-path layering in topological order.
-    """
-    level = dict.fromkeys(skus, 0)
-    indegree = dict.fromkeys(level, 0)
-    for parent, comps in edges.items():
-        for c in set(comps):
-            indegree[c] = indegree.get(c, 0) + 1
-            level.setdefault(c, 0)
-            indegree.setdefault(parent, 0)
-    queue = [s for s, n in indegree.items() if n == 0]
-    seen = 0
-    while queue:
-        parent = queue.pop()
-        seen += 1
-        for c in set(edges.get(parent, ())):
-            level[c] = max(level[c], level[parent] + 1)
-            indegree[c] -= 1
-            if indegree[c] == 0:
-                queue.append(c)
-    if seen != len(indegree):
-        raise ValueError("the bill of materials has a cycle")
-    return level
+
+def _plan_levels(
+    ctx: _Context,
+    skus: Iterable[str],
+    reqs: dict[str, list[_Req]],
+    targets: set[str] | None,
+    timings: dict[int, float],
+) -> dict[str, ItemPlan]:
+    plans: dict[str, ItemPlan] = {}
+    for level, group in _levels(ctx, skus).items():
+        started = time.perf_counter()
+        for sku in group:
+            item_reqs = reqs.pop(sku, [])
+            item_reqs.extend(ctx.inputs[sku].static_reqs)
+            planned = _plan_item(ctx, sku, item_reqs)
+            plans[sku] = planned.plan
+            _explode(ctx, sku, sources=planned.sources, rank=planned.rank, reqs=reqs, targets=targets)
+        timings[level] = time.perf_counter() - started
+    return plans
+
+
+def _result(
+    snapshot: Snapshot, plans: Mapping[str, ItemPlan], timings: dict[int, float], n: int
+) -> MrpResult:
+    ordered = dict(sorted(plans.items()))
+    orders = tuple(po for plan in ordered.values() for po in plan.planned_orders)
+    actions = tuple(a for plan in ordered.values() for a in plan.actions)
+    counts = {"items": len(ordered), "planned_orders": len(orders), "actions": len(actions)}
+    for kind in ActionKind:
+        counts[f"actions_{kind.value}"] = sum(1 for a in actions if a.kind is kind)
+    return MrpResult(
+        parameters=snapshot.parameters,
+        calendar=snapshot.calendar,
+        items=MappingProxyType(ordered),
+        planned_orders=orders,
+        actions=actions,
+        counts=MappingProxyType(counts),
+        timings=MappingProxyType(timings),
+        items_planned=n,
+    )
+
+
+def _firm_explosions(ctx: _Context, reqs: dict[str, list[_Req]], targets: set[str] | None) -> None:
+    for parent in sorted(ctx.firm_parent_orders):
+        _explode(
+            ctx, parent, sources=ctx.firm_parent_orders[parent], rank=_RANK_PARENT, reqs=reqs, targets=targets
+        )
+
+
+def run_mrp(snapshot: Snapshot) -> MrpResult:
+    """Regenerative MRP run over the whole snapshot."""
+    started = time.perf_counter()
+    ctx = _prepare(snapshot)
+    reqs: dict[str, list[_Req]] = {}
+    _firm_explosions(ctx, reqs, None)
+    timings: dict[int, float] = {-1: time.perf_counter() - started}
+    plans = _plan_levels(ctx, ctx.inputs, reqs, None, timings)
+    return _result(snapshot, plans, timings, len(plans))
 
 
 def affected_skus(
@@ -717,268 +686,37 @@ def affected_skus(
     return seen
 
 
-# ----------------------------------------------------------------------------------------------
-# Planning in bulk, level by level
-# ----------------------------------------------------------------------------------------------
-
-
-def _plan_levels(
-    eng: _Engine,
-    plan_items: I64,
-    wanted: np.ndarray | None,
-    extra: list[tuple[I64, I64, I64]],
-    timings: dict[int, float],
-) -> tuple[Orders, Orders, I64]:
-    """Plan ``plan_items`` level by level. ``extra``: dependent demand already known (component,
-    column, quantity). Returns the planned orders, phantom nets and the items' action counters."""
-    st, cols, inputs = eng.st, eng.cols, eng.inputs
-    n_cols = cols.n
-    llc = st.llc[plan_items]
-    order = np.lexsort((plan_items, llc))
-    items = plan_items[order]
-    llc = llc[order]
-    row_of = np.full(st.n, -1, dtype=np.int64)
-    row_of[items] = np.arange(len(items), dtype=np.int64)
-    gross = np.zeros((len(items), n_cols), dtype=np.int64)
-    # Independent demand.
-    s_item: list[int] = []
-    s_ord: list[int] = []
-    s_q: list[int] = []
-    for i, reqs in inputs.static.items():
-        if row_of[i] >= 0:
-            for r in reqs:
-                s_item.append(i)
-                s_ord.append(r[0])
-                s_q.append(r[6])
-    if s_item:
-        si = np.array(s_item, dtype=np.int64)
-        vec.accumulate(
-            gross,
-            row_of[si],
-            cols.column_of(np.array(s_ord, dtype=np.int64)),
-            np.array(s_q, dtype=np.int64),
-            n_cols,
-        )
-    for comp, col, q in extra:
-        vec.accumulate(gross, row_of[comp], col, q, n_cols)
-    # Receipts (sparse: few items have some).
-    rec_rows: dict[int, list[tuple[int, int]]] = {}
-    for i, lst in inputs.receipts.items():
-        if row_of[i] >= 0:
-            rec_rows[int(row_of[i])] = [(int(cols.column_of(np.array([c]))[0]), q) for c, _d, _o, q in lst]
-    counters = np.zeros((st.n, len(_ACTION_KINDS)), dtype=np.int64)
-    out_orders: list[Orders] = []
-    out_phantom: list[Orders] = []
-    bounds = np.flatnonzero(np.diff(llc)) + 1
-    starts = [0, *bounds.tolist()]
-    stops = [*bounds.tolist(), len(items)]
-    for lo, hi in zip(starts, stops, strict=True):
-        started = time.perf_counter()
-        level = int(llc[lo])
-        members = items[lo:hi]
-        g = gross[lo:hi]
-        active = g.any(axis=1) | (inputs.stock[members] < st.safety[members])
-        for row in rec_rows:
-            if lo <= row < hi:
-                active[row - lo] = True
-        sub = np.flatnonzero(active)
-        rec = np.zeros((len(sub), n_cols), dtype=np.int64)
-        pos = {int(lo + r): j for j, r in enumerate(sub.tolist())}
-        for row, entries in rec_rows.items():
-            j = pos.get(row)
-            if j is not None:
-                for c, qty in entries:
-                    rec[j, c] += qty
-        orders, phantom = vec.walk(st, cols, eng.params, members[sub], g[sub], rec, inputs.stock)
-        out_orders.append(orders)
-        out_phantom.append(phantom)
-        # Dependent demand on the components.
-        src_p = np.concatenate([orders.item, phantom.item])
-        src_r = np.concatenate([orders.release, phantom.due])
-        src_q = np.concatenate([orders.qty, phantom.qty])
-        comp, col, q = vec.explode(st, cols, src_p, src_r, src_q, wanted)
-        if len(comp):
-            rows = row_of[comp]
-            vec.accumulate(gross, rows, col, q, n_cols)
-        # Action counters: planned orders, then receipt messages.
-        window_end = eng.today + eng.params.release_window_days
-        rel = orders.release
-        past = rel < eng.today
-        counters[:, 1] += np.bincount(orders.item[past], minlength=st.n)
-        counters[:, 0] += np.bincount(orders.item[~past & (rel <= window_end)], minlength=st.n)
-        for row in rec_rows:
-            if lo <= row < hi:
-                i = int(items[row])
-                got = vec.count_receipt_actions(
-                    inputs.receipts[i], gross[row], cols, int(inputs.stock[i]), int(st.safety[i])
-                )
-                for kind, n in got.items():
-                    counters[i, _ACTION_KINDS.index(kind)] += n
-        timings[level] = timings.get(level, 0.0) + time.perf_counter() - started
-    orders = Orders.concat(out_orders)
-    phantom = Orders.concat(out_phantom)
-    return (
-        orders.take(np.argsort(orders.item, kind="stable")),
-        phantom.take(np.argsort(phantom.item, kind="stable")),
-        counters,
-    )
-
-
-def _firm_demand(eng: _Engine, wanted: np.ndarray | None) -> list[tuple[I64, I64, I64]]:
-    parents: list[int] = []
-    rs: list[int] = []
-    qs: list[int] = []
-    for p, sources in eng.inputs.firm.items():
-        for _ref, r, q in sources:
-            parents.append(p)
-            rs.append(r)
-            qs.append(q)
-    if not parents:
-        return []
-    arr = np.array
-    return [
-        vec.explode(
-            eng.st,
-            eng.cols,
-            arr(parents, dtype=np.int64),
-            arr(rs, dtype=np.int64),
-            arr(qs, dtype=np.int64),
-            wanted,
-        )
-    ]
-
-
-def run_mrp(snapshot: Snapshot) -> MrpResult:
-    """Regenerative MRP run over the whole snapshot.
-
-    The array engine keeps quantities in 64-bit integers of micro-units. A plant whose cumulated
-    quantities exceed that range (about 4.6e12 units on one item and day) is planned by the plain
-    per-item engine (:mod:`reference`, same semantics, arbitrary precision) instead: slower, exact.
-    """
-    try:
-        return _run_arrays(snapshot)
-    except OverflowError:
-        from services.mrp.domain.reference import reference_run
-
-        return reference_run(snapshot)
-
-
-def _run_arrays(snapshot: Snapshot) -> MrpResult:
-    started = time.perf_counter()
-    st = _structure(snapshot)
-    eng = _new_engine(snapshot, st, None)
-    eng.inputs = _inputs(snapshot, st, eng.today, eng.end, eng.counting_date, None)
-    extra = _firm_demand(eng, None)
-    timings: dict[int, float] = {-1: time.perf_counter() - started}
-    everything = np.arange(st.n, dtype=np.int64)
-    orders, phantom, counters = _plan_levels(eng, everything, None, extra, timings)
-    eng.orders, eng.optr = orders, vec.pointers(orders.item, st.n)
-    eng.phantom, eng.pptr = phantom, vec.pointers(phantom.item, st.n)
-    eng.action_counts = counters
-    return eng.result(timings, st.n)
-
-
-def _components_closure(st: Structure, start: Iterable[int]) -> np.ndarray:
-    wanted = np.zeros(st.n, dtype=np.bool_)
-    stack = list(start)
-    while stack:
-        p = stack.pop()
-        if wanted[p]:
-            continue
-        wanted[p] = True
-        stack.extend(st.comp[st.ptr[p] : st.ptr[p + 1]].tolist())
-    return wanted
-
-
-def _merge(
-    prev: Orders, prev_ptr: I64, new: Orders, new_ptr: I64, take_new: np.ndarray
-) -> tuple[Orders, I64]:
-    """Per item: the new orders where ``take_new``, else the previous ones (both sorted by item)."""
-    n = len(take_new)
-    sizes = np.where(take_new, np.diff(new_ptr), np.diff(prev_ptr))
-    first = np.where(take_new, new_ptr[:-1] + len(prev.item), prev_ptr[:-1])
-    total = int(sizes.sum())
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(sizes, out=ptr[1:])
-    idx = np.repeat(first - ptr[:-1], sizes) + np.arange(total, dtype=np.int64)
-    both = Orders.concat([prev, new])
-    return both.take(idx), ptr
-
-
 def net_change(previous: MrpResult, snapshot: Snapshot, changed_skus: Iterable[str]) -> MrpResult:
     """Re-plan only what ``changed_skus`` can affect; equal to ``run_mrp(snapshot)``.
 
-    Runs regeneratively when the run parameters or the calendar changed, when ``previous`` was
-    not computed by this engine (a result rebuilt from storage), or when the snapshot's items or
-    BOM are not the very objects the previous run read (the structure is reused as is).
+    Falls back to a regenerative run when the run parameters or the calendar changed.
     """
-    prev = previous.engine_state
-    if (
-        not isinstance(prev, _Engine)
-        or previous.parameters != snapshot.parameters
-        or previous.calendar != snapshot.calendar
-        or snapshot.items is not prev.snapshot.items
-        or snapshot.bom is not prev.snapshot.bom
-    ):
+    if previous.parameters != snapshot.parameters or previous.calendar != snapshot.calendar:
         return run_mrp(snapshot)
-    try:
-        return _net_change_arrays(prev, snapshot, changed_skus)
-    except OverflowError:
-        return run_mrp(snapshot)
-
-
-def _net_change_arrays(prev: _Engine, snapshot: Snapshot, changed_skus: Iterable[str]) -> MrpResult:
     started = time.perf_counter()
-    st = prev.st
-    changed = {st.index[s] for s in changed_skus if s in st.index}
-    wanted = _components_closure(st, changed)
-    targets = np.flatnonzero(wanted)
-    target_set = set(targets.tolist())
-    eng = _new_engine(snapshot, st, prev.cols)
-    eng.count_cache = prev.count_cache
-    new = _inputs(snapshot, st, eng.today, eng.end, eng.counting_date, target_set)
-    stock = prev.inputs.stock.copy()
-    stock[targets] = new.stock[targets]
+    ctx = _prepare(snapshot)
+    current = set(ctx.inputs)
+    before = set(previous.items)
+    changed = set(changed_skus) | (current ^ before)
+    children = {p: [c for c, *_ in lines] for p, lines in ctx.children.items()}
+    prev_children = {s: plan.components for s, plan in previous.items.items()}
+    targets = affected_skus(children, prev_children, changed) & current
 
-    def merged(old: dict, fresh: dict) -> dict:
-        out = {k: v for k, v in old.items() if k not in target_set}
-        out.update(fresh)
-        return out
-
-    eng.inputs = _Inputs(
-        stock,
-        merged(prev.inputs.receipts, new.receipts),
-        merged(prev.inputs.static, new.static),
-        merged(prev.inputs.firm, new.firm),
-    )
-    extra = _firm_demand(eng, wanted)
-    # Parents kept from the previous run feed their planned orders to re-planned components.
-    kept = np.unique(
-        st.line_parent[
-            np.concatenate(
-                [st.rlines[st.rptr[c] : st.rptr[c + 1]] for c in targets.tolist()] or [np.zeros(0, np.int64)]
-            )
-        ]
-    )
-    kept = kept[~wanted[kept]]
-    if len(kept):
-        parts = []
-        for src, ptr in ((prev.orders, prev.optr), (prev.phantom, prev.pptr)):
-            sizes = ptr[kept + 1] - ptr[kept]
-            idx = np.repeat(ptr[kept] - np.cumsum(sizes) + sizes, sizes) + np.arange(
-                int(sizes.sum()), dtype=np.int64
-            )
-            part = src.take(idx)
-            parts.append((part.item, part.release if src is prev.orders else part.due, part.qty))
-        p = np.concatenate([a for a, _, _ in parts])
-        r = np.concatenate([b for _, b, _ in parts])
-        q = np.concatenate([c for _, _, c in parts])
-        extra.append(vec.explode(st, eng.cols, p, r, q, wanted))
+    reqs: dict[str, list[_Req]] = {}
+    _firm_explosions(ctx, reqs, targets)
+    kept_parents = sorted({p for c in targets for p in ctx.parents.get(c, ()) if p not in targets})
+    for parent in kept_parents:
+        plan = previous.items[parent]
+        if ctx.inputs[parent].item.phantom:
+            sources = [(parent, row[0], row[4]) for row in plan.record.raw_rows if row[4] > 0]
+            _explode(ctx, parent, sources=sources, rank=_RANK_PHANTOM, reqs=reqs, targets=targets)
+        else:
+            sources = [
+                (po.id, po.release_date.toordinal(), to_micro(po.quantity)) for po in plan.planned_orders
+            ]
+            _explode(ctx, parent, sources=sources, rank=_RANK_PARENT, reqs=reqs, targets=targets)
     timings: dict[int, float] = {-1: time.perf_counter() - started}
-    orders, phantom, counters = _plan_levels(eng, targets, wanted, extra, timings)
-    new_optr = vec.pointers(orders.item, st.n)
-    new_pptr = vec.pointers(phantom.item, st.n)
-    eng.orders, eng.optr = _merge(prev.orders, prev.optr, orders, new_optr, wanted)
-    eng.phantom, eng.pptr = _merge(prev.phantom, prev.pptr, phantom, new_pptr, wanted)
-    eng.action_counts = np.where(wanted[:, None], counters, prev.action_counts)
-    return eng.result(timings, len(targets))
+    plans = _plan_levels(ctx, sorted(targets), reqs, targets, timings)
+    merged = {s: p for s, p in previous.items.items() if s in current and s not in targets}
+    merged.update(plans)
+    return _result(snapshot, merged, timings, len(plans))
