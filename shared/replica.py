@@ -32,7 +32,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.engine import SessionMaker
+from shared.db.engine import SessionMaker, raw_connection
 from shared.events import CloudEvent, stream_name
 from shared.logging import get_logger
 from shared.messaging.connection import NatsConnection
@@ -162,9 +162,7 @@ class Replica:
         async with self._sessionmaker() as session, session.begin():
             await self._lock_state(session)  # events wait until the snapshot is in
             await session.execute(text("DELETE FROM replica_records WHERE source = :s"), {"s": self.source})
-            conn = await session.connection()
-            raw = (await conn.get_raw_connection()).driver_connection
-            assert raw is not None
+            raw = await raw_connection(session)
             seq = 0
             count = 0
             batch: list[tuple[str, str, str, int, int, str]] = []

@@ -24,6 +24,7 @@ from services.capacity.db.tables import (
     OverloadRow,
     ProposalRow,
 )
+from shared.db.engine import copy_rows as copy_records
 from shared.db.platform import utcnow
 
 # -- analyses ---------------------------------------------------------------------------------------
@@ -157,10 +158,7 @@ async def copy_rows(
     if not rows:
         return
     rows = [tuple(json.dumps(v, default=str) if isinstance(v, dict | list) else v for v in r) for r in rows]
-    conn = await session.connection()
-    raw = (await conn.get_raw_connection()).driver_connection
-    assert raw is not None
-    await raw.copy_records_to_table(table, records=rows, columns=list(columns))
+    await copy_records(session, table, columns, rows)
 
 
 async def finish(

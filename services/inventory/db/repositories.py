@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inventory.domain.model import ZERO, Location, LocationKind, Lot, StockKey
+from shared.db.engine import raw_connection as shared_raw_connection
 
 MASTERDATA = "masterdata"
 
@@ -395,13 +396,7 @@ async def valuation_json(
 
 async def raw_connection(session: AsyncSession) -> Any:
     """The asyncpg connection under ``session``, inside the session's transaction."""
-    conn = await session.connection()
-    raw = (await conn.get_raw_connection()).driver_connection
-    assert raw is not None
-    if not raw.is_in_transaction():
-        # SQLAlchemy's asyncpg adapter begins the transaction with its first statement.
-        await session.execute(text("SELECT 1"))
-    return raw
+    return await shared_raw_connection(session)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.masterdata.db.tables import RECORD_TABLES
+from shared.db.engine import raw_connection
 
 #: ``pg_advisory_xact_lock`` key every masterdata write transaction takes first ("jalonMD").
 WRITE_LOCK = 0x6A616C6F6E4D44
@@ -30,17 +31,8 @@ Raw: TypeAlias = asyncpg.Connection
 
 
 async def raw_of(conn: AsyncSession | AsyncConnection) -> Raw:
-    """The asyncpg connection under a session or connection, inside its transaction.
-
-    SQLAlchemy's asyncpg adapter opens the database transaction lazily, at its first statement:
-    one trivial statement through it first, so that what runs on the raw connection is inside
-    the transaction (with its isolation level) and not in autocommit.
-    """
-    sa_conn = await conn.connection() if isinstance(conn, AsyncSession) else conn
-    await sa_conn.exec_driver_sql("SELECT 1")
-    raw = (await sa_conn.get_raw_connection()).driver_connection
-    assert raw is not None
-    assert raw.is_in_transaction(), "raw SQL must run inside the unit of work's transaction"
+    """The asyncpg connection under a session or connection, inside its transaction."""
+    raw: Raw = await raw_connection(conn)
     return raw
 
 

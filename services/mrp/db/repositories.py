@@ -12,6 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.engine import copy_rows as shared_copy_rows
+from shared.db.engine import raw_connection
+
 SOURCE = "masterdata"
 
 # -- master-data replica ---------------------------------------------------------------------------
@@ -435,9 +438,7 @@ async def replace_stock(
 ) -> None:
     await session.execute(text("DELETE FROM stock_positions"))
     if positions:
-        conn = await session.connection()
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None
+        raw = await raw_connection(session)
         await raw.copy_records_to_table(
             "stock_positions",
             records=positions,
@@ -522,12 +523,7 @@ async def list_runs(session: AsyncSession, *, after: int | None, limit: int) -> 
 async def copy_rows(
     session: AsyncSession, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    if not rows:
-        return
-    conn = await session.connection()
-    raw = (await conn.get_raw_connection()).driver_connection
-    assert raw is not None
-    await raw.copy_records_to_table(table, records=rows, columns=list(columns))
+    await shared_copy_rows(session, table, columns, rows)
 
 
 _PO_COLUMNS = "ord, id, sku, kind, quantity, release_date, due_date, pegging"
