@@ -5,8 +5,16 @@ solves it in a worker.
 
 - orders: inline (what-if) or the mrp order book's released orders
   (``GET {mrp_url}/v1/mrp/orders?status=released``, every page; ``make`` orders only; an order counts
-  for its ``remaining_qty`` when mrp gives one). Optional per order: ``priority`` (the weight,
-  default 1) and ``material_available_at`` (component availability; default: the release date);
+  for its ``remaining_qty`` when mrp gives one, with the ``components`` mrp fixed at release).
+  Optional per order: ``priority`` (the weight, default 1) and ``material_available_at``;
+- material (order-book schedules only; ``None`` for inline what-if orders, whose own
+  ``material_available_at`` or release date stands): read from the owners over HTTP when the
+  schedule is submitted (:func:`fetch_material`): each order's reservations (inventory), the free
+  stock of the components (inventory balances, nettable locations) and the open supply of the
+  components (mrp's firm, released and in-progress orders). :func:`material_plan` turns them into
+  each order's material date (``domain.material``): the earliest start of its first operation, or
+  a shortage that skips the order. Master-data BOMs do not tie components to operations, so the
+  date holds back the first operation. Why HTTP and not replicas: see ``docs/planning-rules.md``;
 - master data from the local replica (``replica_records``, source ``masterdata``): items (family,
   standard cost), routings, work centers, calendars and BOMs of the orders' skus;
 - the scheduler's own setup matrices, open downtimes, and the frozen work: finished and started
@@ -50,6 +58,16 @@ from services.scheduler.db.plant_tables import (
 )
 from services.scheduler.domain.calendar import WorkCalendar, as_utc
 from services.scheduler.domain.cpsat import Progress, SolverParams, solve
+from services.scheduler.domain.material import (
+    MANUFACTURING_ORDER,
+    PURCHASE_ORDER,
+    MaterialOrder,
+    OrderMaterial,
+    Supply,
+    as_record,
+    bom_requirements,
+    plan_material,
+)
 from services.scheduler.domain.model import Objective, Solution
 from services.scheduler.domain.plant import (
     Downtime,
@@ -80,6 +98,8 @@ log = get_logger(__name__)
 SOURCE = "masterdata"
 JOB_KIND = "schedule"
 FINISHED = ("succeeded", "failed", "cancelled")
+#: Statuses of an order of the book that make it open supply (mrp's scheduled receipts).
+OPEN_SUPPLY = ("firm", "released", "in_progress")
 Snapshot = dict[str, Any]
 
 
@@ -92,6 +112,7 @@ class SourceUnavailable(RuntimeError):
 
 def _order(raw: dict[str, Any]) -> dict[str, Any]:
     quantity = raw.get("remaining_qty") if raw.get("remaining_qty") is not None else raw["quantity"]
+    components = raw.get("components")
     return {
         "id": str(raw["id"]),
         "sku": str(raw["sku"]),
@@ -100,35 +121,148 @@ def _order(raw: dict[str, Any]) -> dict[str, Any]:
         "due_date": str(raw["due_date"]),
         "priority": int(raw.get("priority") or 1),
         "material_available_at": raw.get("material_available_at"),
+        "components": None
+        if components is None
+        else [{"sku": str(c["sku"]), "qty": str(c["qty"])} for c in components],
     }
+
+
+async def _pages(
+    client: httpx.AsyncClient, path: str, params: dict[str, Any], owner: str
+) -> list[dict[str, Any]]:
+    """Every item of a paged list of another service (``items`` + ``next_page_token``)."""
+    out: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        query = {**params, "page_size": 1000, **({"page_token": token} if token else {})}
+        r = await client.get(path, params=query)
+        if r.status_code != 200:
+            raise SourceUnavailable(f"{owner} answered {r.status_code} to GET {path}")
+        body = r.json()
+        out += body.get("items") or []
+        token = body.get("next_page_token")
+        if not token:
+            return out
 
 
 async def fetch_released_orders(
     settings: SchedulerSettings, *, timeout_s: float = 30.0
 ) -> list[dict[str, Any]]:
     """Every released ``make`` order of the mrp order book."""
-    out: list[dict[str, Any]] = []
-    token: str | None = None
     try:
         async with httpx.AsyncClient(base_url=settings.service_url("mrp"), timeout=timeout_s) as client:
-            while True:
-                params: dict[str, Any] = {"status": "released", "page_size": 1000}
-                if token:
-                    params["page_token"] = token
-                r = await client.get("/v1/mrp/orders", params=params)
-                if r.status_code != 200:
-                    raise SourceUnavailable(f"mrp answered {r.status_code} to GET /v1/mrp/orders")
-                body = r.json()
-                out += [
-                    _order(o)
-                    for o in body.get("items", [])
-                    if o.get("kind", "make") == "make" and o.get("status", "released") == "released"
-                ]
-                token = body.get("next_page_token")
-                if not token:
-                    return out
+            items = await _pages(client, "/v1/mrp/orders", {"status": "released"}, "mrp")
     except httpx.HTTPError as exc:
         raise SourceUnavailable(f"mrp could not be reached: {type(exc).__name__}") from exc
+    return [
+        _order(o)
+        for o in items
+        if o.get("kind", "make") == "make" and o.get("status", "released") == "released"
+    ]
+
+
+def order_requirements(order: dict[str, Any], boms: dict[str, Any]) -> dict[str, Decimal]:
+    """What the order consumes: the components mrp fixed at release, else its BOM (one level)."""
+    if order.get("components") is not None:
+        out: dict[str, Decimal] = {}
+        for c in order["components"]:
+            out[c["sku"]] = out.get(c["sku"], Decimal(0)) + Decimal(str(c["qty"]))
+        return out
+    on = _day_start(order["release_date"]).date()
+    return bom_requirements(boms.get(order["sku"]), _dec(order["quantity"]), on)
+
+
+async def fetch_material(
+    settings: SchedulerSettings,
+    orders: list[dict[str, Any]],
+    boms: dict[str, Any],
+    *,
+    timeout_s: float = 30.0,
+    concurrency: int = 8,
+) -> dict[str, Any]:
+    """The material inputs of a snapshot, read from their owners at submission:
+
+    - ``reserved``: order → component → held + consumed, from inventory's reservations of the order;
+    - ``stock``: component → free stock (Σ available of its balances in nettable locations);
+    - ``supplies``: the open orders of the book (firm, released, in progress) of the components.
+    """
+    needs = {o["id"]: order_requirements(o, boms) for o in orders}
+    skus = sorted({sku for r in needs.values() for sku in r})
+    wanted = [o["id"] for o in orders if needs[o["id"]]]
+    gate = asyncio.Semaphore(concurrency)
+    try:
+        async with (
+            httpx.AsyncClient(base_url=settings.service_url("inventory"), timeout=timeout_s) as inv,
+            httpx.AsyncClient(base_url=settings.service_url("mrp"), timeout=timeout_s) as mrp,
+        ):
+
+            async def reservations(order_id: str) -> list[dict[str, Any]]:
+                async with gate:
+                    r = await inv.get("/v1/inventory/reservations", params={"order": order_id})
+                if r.status_code != 200:
+                    raise SourceUnavailable(
+                        f"inventory answered {r.status_code} to GET /v1/inventory/reservations"
+                    )
+                return list(r.json().get("items") or [])
+
+            async def balances(sku: str | None) -> list[dict[str, Any]]:
+                async with gate:
+                    params = {"sku": sku} if sku else {}
+                    return await _pages(inv, "/v1/inventory/balances", params, "inventory")
+
+            async def book(status: str) -> list[dict[str, Any]]:
+                async with gate:
+                    return await _pages(mrp, "/v1/mrp/orders", {"status": status}, "mrp")
+
+            held = await asyncio.gather(*(reservations(o) for o in wanted))
+            rows: list[dict[str, Any]] = []
+            open_book: list[dict[str, Any]] = []
+            locations: list[dict[str, Any]] = []
+            if skus:  # few components: their balances; many: every balance at once
+                chunks = await asyncio.gather(*(balances(s) for s in skus)) if len(skus) <= 100 else []
+                rows = [b for c in chunks for b in c] if chunks else await balances(None)
+                open_book = [o for c in await asyncio.gather(*(book(s) for s in OPEN_SUPPLY)) for o in c]
+            if rows:
+                locations = await _pages(inv, "/v1/inventory/locations", {}, "inventory")
+    except httpx.HTTPError as exc:
+        raise SourceUnavailable(f"inventory or mrp could not be reached: {type(exc).__name__}") from exc
+    nettable = {str(loc["code"]): bool(loc.get("nettable", True)) for loc in locations}
+    wanted_skus = set(skus)
+    stock: dict[str, Decimal] = {}
+    for b in rows:
+        sku = str(b["sku"])
+        if sku not in wanted_skus or not nettable.get(str(b.get("location")), True):
+            continue
+        available = b.get("available")
+        if available is None:
+            available = Decimal(str(b.get("on_hand") or 0)) - Decimal(str(b.get("reserved") or 0))
+        stock[sku] = stock.get(sku, Decimal(0)) + Decimal(str(available))
+    reserved: dict[str, dict[str, str]] = {}
+    for order_id, items in zip(wanted, held, strict=True):
+        per: dict[str, Decimal] = {}
+        for res in items:
+            qty = Decimal(str(res.get("held") or 0)) + Decimal(str(res.get("consumed") or 0))
+            per[str(res["sku"])] = per.get(str(res["sku"]), Decimal(0)) + qty
+        reserved[order_id] = {s: str(q) for s, q in sorted(per.items()) if q > 0}
+    supplies = [
+        {
+            "ref": str(o["id"]),
+            "kind": PURCHASE_ORDER if o.get("kind") == "buy" else MANUFACTURING_ORDER,
+            "sku": str(o["sku"]),
+            "qty": str(o.get("remaining_qty") if o.get("remaining_qty") is not None else o["quantity"]),
+            "due_date": str(o["due_date"]),
+        }
+        for o in open_book
+        if str(o.get("sku")) in wanted_skus and o.get("status") in OPEN_SUPPLY
+    ]
+    return {
+        "source": "inventory and mrp over HTTP at submission",
+        "reserved": reserved,
+        "stock": {s: str(q) for s, q in sorted(stock.items())},
+        "supplies": sorted(
+            (s for s in supplies if Decimal(s["qty"]) > 0), key=lambda s: (s["due_date"], s["ref"])
+        ),
+    }
 
 
 async def replica_records(session: AsyncSession, kind: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -269,8 +403,47 @@ def _day_start(value: str) -> datetime:
     return as_utc(date.fromisoformat(str(value)[:10]))
 
 
-def plant_data(snap: Snapshot) -> PlantData:
-    """The domain's input from a stored snapshot."""
+def material_plan(snap: Snapshot) -> dict[str, OrderMaterial] | None:
+    """Each order's material date from the snapshot's material inputs (None: not checked, the
+    orders' own ``material_available_at`` or release dates stand)."""
+    material = snap.get("material")
+    if not material:
+        return None
+    begun = {f["job"] for f in snap["frozen"] if f.get("reason") in ("started", "finished")}
+    reserved = material.get("reserved") or {}
+    orders = [
+        MaterialOrder(
+            id=o["id"],
+            release=_day_start(o["release_date"]),
+            due=_day_start(o["due_date"]) + timedelta(days=1),
+            weight=int(o.get("priority") or 1),
+            requirements=order_requirements(o, snap["boms"]),
+            reserved={s: _dec(q) for s, q in (reserved.get(o["id"]) or {}).items()},
+            started=o["id"] in begun,
+        )
+        for o in snap["orders"]
+    ]
+    supplies = [
+        Supply(s["ref"], s["kind"], s["sku"], _dec(s["qty"]), _day_start(s["due_date"]))
+        for s in material.get("supplies") or ()
+    ]
+    stock = {sku: _dec(q) for sku, q in (material.get("stock") or {}).items()}
+    return plan_material(orders, stock, supplies, now=as_utc(snap["as_of"]))
+
+
+def plant_data(snap: Snapshot, plan: dict[str, OrderMaterial] | None = None) -> PlantData:
+    """The domain's input from a stored snapshot (``plan``: its :func:`material_plan`, when the
+    caller has it already)."""
+    plan = plan if plan is not None else material_plan(snap)
+
+    def material(o: dict[str, Any]) -> tuple[datetime | None, str | None]:
+        given = as_utc(o["material_available_at"]) if o.get("material_available_at") else None
+        m = plan.get(o["id"]) if plan is not None else None
+        if m is None:
+            return given, None
+        dates = [d for d in (given, m.available_at) if d is not None]
+        return (max(dates) if dates else None), m.shortage
+
     orders = tuple(
         PlantOrder(
             id=o["id"],
@@ -279,9 +452,11 @@ def plant_data(snap: Snapshot) -> PlantData:
             release=_day_start(o["release_date"]),
             due=_day_start(o["due_date"]) + timedelta(days=1),
             weight=int(o.get("priority") or 1),
-            material_available=as_utc(o["material_available_at"]) if o.get("material_available_at") else None,
+            material_available=available,
+            blocked=blocked,
         )
         for o in snap["orders"]
+        for available, blocked in [material(o)]
     )
     routings = {
         sku: tuple(
@@ -338,9 +513,14 @@ def plant_data(snap: Snapshot) -> PlantData:
     )
 
 
-def build_problem(snap: Snapshot, objectives: Sequence[str], horizon_days: int) -> PlantProblem:
+def build_problem(
+    snap: Snapshot,
+    objectives: Sequence[str],
+    horizon_days: int,
+    plan: dict[str, OrderMaterial] | None = None,
+) -> PlantProblem:
     return build(
-        plant_data(snap),
+        plant_data(snap, plan),
         now=as_utc(snap["as_of"]),
         horizon_days=horizon_days,
         objective=tuple(Objective(o) for o in objectives),
@@ -375,10 +555,14 @@ async def submit_schedule(
     client: str | None,
     trigger: str = "request",
     downtime_id: str | None = None,
+    material: dict[str, Any] | None = None,
 ) -> ScheduleRow:
-    """Snapshot, check, store a queued schedule and enqueue its job; the caller commits."""
+    """Snapshot, check, store a queued schedule and enqueue its job; the caller commits.
+    ``material``: the inputs of :func:`fetch_material` (None: the orders' own dates stand)."""
     snap = await take_snapshot(uow.session, orders, as_of=as_of, frozen_until=frozen_until)
-    pp = await asyncio.to_thread(build_problem, snap, objectives, horizon_days)
+    snap["material"] = material
+    plan = material_plan(snap)
+    pp = await asyncio.to_thread(build_problem, snap, objectives, horizon_days, plan)
     if inline and pp.skipped:
         index = {o["id"]: i for i, o in enumerate(orders)}
         raise ValidationFailed(
@@ -409,6 +593,7 @@ async def submit_schedule(
         machines=len(pp.problem.machines),
         downtime_id=downtime_id,
         client=client,
+        material=[as_record(plan[o["id"]]) for o in orders if o["id"] in plan] if plan is not None else None,
     )
     uow.session.add(schedule)
     await uow.session.flush()

@@ -158,8 +158,8 @@ async def record_downtime(
     client: str | None,
 ) -> tuple[DowntimeRow, ScheduleRow | None]:
     """Store a breakdown and, when there is a schedule, queue a new version: the same orders
-    (less closed ones), from the breakdown's start, with the machine unavailable, started and
-    earlier operations frozen. The caller commits."""
+    (less closed ones) and material inputs, from the breakdown's start, with the machine
+    unavailable, started and earlier operations frozen. The caller commits."""
     session = uow.session
     downtime = DowntimeRow(
         id=str(uuid.uuid4()),
@@ -192,6 +192,7 @@ async def record_downtime(
             client=client,
             trigger="downtime",
             downtime_id=downtime.id,
+            material=snap.get("material"),  # the last version's inputs: no HTTP inside this transaction
         )
     except ValidationFailed:
         return downtime, None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -43,6 +44,7 @@ from shared.web.pagination import PageParams, encode_token, page_params
 from shared.web.problems import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 
 PREFIX = "/v1/capacity/analyses"
+RowT = TypeVar("RowT")
 PageDep = Annotated[PageParams, Depends(page_params)]
 SVG = "image/svg+xml"
 PNG = "image/png"
@@ -112,6 +114,39 @@ def _token(params: PageParams, *types: Callable[[Any], Any]) -> tuple[Any, ...] 
         return tuple(t(v) for t, v in zip(types, after, strict=True))
     except (ValueError, TypeError) as exc:
         raise ValidationFailed.one("query.page_token", "not a page token of this list") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyset:
+    """How a result list is ordered: the types of its page token's values, and a row's token."""
+
+    types: tuple[Callable[[Any], Any], ...]
+    of: Callable[[Any], list[Any]]
+
+
+BY_BUCKET = _Keyset((str, date.fromisoformat), lambda r: [r.work_center, r.bucket_start.isoformat()])
+BY_POSITION = _Keyset((int,), lambda r: [r.position])
+BY_ID = _Keyset((int,), lambda r: [r.id])
+
+
+async def _result_page(
+    session: AsyncSession,
+    analysis_id: str,
+    page: PageParams,
+    fetch: Callable[..., Awaitable[Sequence[RowT]]],
+    keyset: _Keyset,
+    **filters: Any,
+) -> tuple[Sequence[RowT], str | None]:
+    """One page of a finished analysis's results, read with ``fetch(session, analysis_id,
+    **filters, after=, limit=)`` (a repository listing) one row beyond the page, so that the next
+    page's token is given only when there is a next page."""
+    await _finished(session, analysis_id)
+    after = _token(page, *keyset.types)
+    position = after if after is None or len(after) > 1 else after[0]
+    rows = await fetch(session, analysis_id, **filters, after=position, limit=page.page_size + 1)
+    more = len(rows) > page.page_size
+    rows = rows[: page.page_size]
+    return rows, encode_token(keyset.of(rows[-1])) if more and rows else None
 
 
 async def _finished(session: AsyncSession, analysis_id: str) -> AnalysisRow:
@@ -220,18 +255,9 @@ async def list_load(
     page: PageDep,
     work_center: Annotated[str | None, Query(description="Only this work center")] = None,
 ) -> LoadList:
-    await _finished(session, analysis_id)
-    after = _token(page, str, date.fromisoformat)
-    rows = await repo.list_load(
-        session,
-        analysis_id,
-        work_center=work_center,
-        after=after,
-        limit=page.page_size + 1,
+    rows, token = await _result_page(
+        session, analysis_id, page, repo.list_load, BY_BUCKET, work_center=work_center
     )
-    more = len(rows) > page.page_size
-    rows = rows[: page.page_size]
-    token = encode_token([rows[-1].work_center, rows[-1].bucket_start.isoformat()]) if more and rows else None
     return LoadList(items=[_cell(r) for r in rows], next_page_token=token)
 
 
@@ -247,19 +273,15 @@ async def list_operations(
     order: Annotated[str | None, Query(description="Only this order")] = None,
     work_center: Annotated[str | None, Query(description="Only operations loading this work center")] = None,
 ) -> OperationList:
-    await _finished(session, analysis_id)
-    after = _token(page, int)
-    rows = await repo.list_operations(
+    rows, token = await _result_page(
         session,
         analysis_id,
+        page,
+        repo.list_operations,
+        BY_POSITION,
         order_id=order,
         work_center=work_center,
-        after=after[0] if after else None,
-        limit=page.page_size + 1,
     )
-    more = len(rows) > page.page_size
-    rows = rows[: page.page_size]
-    token = encode_token([rows[-1].position]) if more and rows else None
     return OperationList(
         items=[
             OperationPublic(
@@ -298,18 +320,9 @@ async def list_overloads(
     page: PageDep,
     work_center: Annotated[str | None, Query(description="Only this work center")] = None,
 ) -> OverloadList:
-    await _finished(session, analysis_id)
-    after = _token(page, str, date.fromisoformat)
-    rows = await repo.list_overloads(
-        session,
-        analysis_id,
-        work_center=work_center,
-        after=after,
-        limit=page.page_size + 1,
+    rows, token = await _result_page(
+        session, analysis_id, page, repo.list_overloads, BY_BUCKET, work_center=work_center
     )
-    more = len(rows) > page.page_size
-    rows = rows[: page.page_size]
-    token = encode_token([rows[-1].work_center, rows[-1].bucket_start.isoformat()]) if more and rows else None
     url = analysis_url(analysis_id)
     return OverloadList(
         items=[
@@ -349,20 +362,16 @@ async def list_proposals(
     bucket_start: Annotated[date | None, Query()] = None,
     kind: Annotated[str | None, Query(description="overtime, alternate, subcontract or move")] = None,
 ) -> ProposalList:
-    await _finished(session, analysis_id)
-    after = _token(page, int)
-    rows = await repo.list_proposals(
+    rows, token = await _result_page(
         session,
         analysis_id,
+        page,
+        repo.list_proposals,
+        BY_ID,
         work_center=work_center,
         bucket_start=bucket_start,
         kind=kind,
-        after=after[0] if after else None,
-        limit=page.page_size + 1,
     )
-    more = len(rows) > page.page_size
-    rows = rows[: page.page_size]
-    token = encode_token([rows[-1].id]) if more and rows else None
     url = analysis_url(analysis_id)
     return ProposalList(
         items=[

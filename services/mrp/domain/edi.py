@@ -420,6 +420,223 @@ def _finish_lines(
     return lines
 
 
+# --- what both syntaxes share: the envelope walk, control checks, building the order ------------
+
+
+class _Syntax:
+    """One EDI syntax: the names of its envelope levels and the reading of one message; the walk
+    through the envelope, its control counts and references, and the order are common.
+
+    The levels are an interchange (``INTERCHANGE`` header and trailer tags), optional groups
+    (``GROUP``) and units (``UNIT``: an EDIFACT message, an X12 transaction set)."""
+
+    SYNTAX: Syntax
+    INTERCHANGE: tuple[str, str]
+    GROUP: tuple[str, str]
+    UNIT: tuple[str, str]
+    UNIT_NAME: str
+    UNIT_REF_POSITION: int  # of the unit's reference in its header
+    UNIT_REF: tuple[str, str]  # missing reference: message, field
+    UNIT_COUNT: tuple[str, str]  # what the unit trailer counts (``{ref}``: the unit's reference), field
+    UNIT_TRAILER_REF: tuple[str, str]  # label of the reference in the unit trailer, header field
+    ORPHAN_TRAILER: str  # a unit trailer without its header
+    OUTSIDE: str  # a segment outside every unit
+    UNIT_OUTSIDE_GROUP: str | None = None  # set when a unit must be inside a group
+    GROUP_REF: tuple[int, str, str]  # position in the group header, label, header field
+    GROUP_COUNT: tuple[str, str]  # what the group trailer counts, field
+    INTERCHANGE_COUNT_FIELD: str
+    INTERCHANGE_REF: tuple[str, str]  # label, header field
+    COUNT_UNITS_WITHOUT_GROUPS = False  # the interchange trailer counts units when there is no group
+    NUMERIC_REFS = False  # references equal as numbers match ("0001" and "1")
+    NO_ORDER: tuple[str, str]  # an interchange without any order: message, field
+    LINE_TAG: str
+    # Reading lines.
+    DUE: tuple[str, ...]
+    RANKING: tuple[frozenset[str], ...]
+    NUMBER: re.Pattern[str]
+    LINE_ID: tuple[int, str]  # position, field of the item id in the line segment
+    QTY: tuple[str, int | None]  # where the quantity is expected, its position
+
+    def __init__(self, errors: _Errors) -> None:
+        self.errors = errors
+        self.sender = self.recipient = self.icr = ""
+
+    # -- the envelope --------------------------------------------------------------------------
+
+    def walk(self, first: _Segment, rest: Sequence[_Segment], last: _Segment) -> list[EdiOrder]:
+        """Groups and units of the interchange whose header is ``first`` (when it has the right
+        tag) and whose other segments are ``rest``; ``last`` is the interchange's last segment."""
+        errors = self.errors
+        (ih, it), (gh, gt), (uh, ut) = self.INTERCHANGE, self.GROUP, self.UNIT
+        orders: list[EdiOrder] = []
+        unit: list[_Segment] | None = None
+        group: _Segment | None = None
+        group_units = units = groups = 0
+        trailer: _Segment | None = None
+        for seg in rest:
+            tag = seg.tag
+            if trailer is not None:
+                errors.add(seg, f"segment after the interchange trailer {it}", field=it)
+                continue
+            if tag == uh:
+                if unit is not None:
+                    self._unterminated(unit[0], seg)
+                    self._unit(unit, None, group, orders)
+                if group is None and self.UNIT_OUTSIDE_GROUP:
+                    errors.add(seg, self.UNIT_OUTSIDE_GROUP, field=gh)
+                unit = [seg]
+                units += 1
+                group_units += 1
+            elif tag == ut:
+                if unit is None:
+                    errors.add(seg, self.ORPHAN_TRAILER, field=uh)
+                else:
+                    unit.append(seg)
+                    self._unit(unit, seg, group, orders)
+                    unit = None
+            elif tag in (gh, gt, it, ih):
+                if unit is not None:
+                    self._unterminated(unit[0], seg)
+                    self._unit(unit, None, group, orders)
+                    unit = None
+                if tag == gh:
+                    if group is not None:
+                        errors.add(seg, f"group header {gh} before the trailer {gt} of the previous group")
+                    group, group_units = seg, 0
+                    groups += 1
+                elif tag == gt:
+                    if group is None:
+                        errors.add(seg, f"group trailer {gt} without a group header {gh}", field=gh)
+                    else:
+                        self._control(seg, 1, group_units, *self.GROUP_COUNT)
+                        position, label, header_field = self.GROUP_REF
+                        self._reference(seg, 2, group.value(position), label, header_field, group)
+                    group = None
+                elif tag == ih:
+                    errors.add(seg, f"a second interchange header {ih}; send one interchange per request")
+                else:
+                    trailer = seg
+            elif unit is not None:
+                unit.append(seg)
+            else:
+                errors.add(seg, self.OUTSIDE)
+        if unit is not None:
+            self._unterminated(unit[0], None)
+            self._unit(unit, None, group, orders)
+        if group is not None:
+            errors.add(group, f"group trailer {gt} is missing", field=gt)
+        if trailer is None:
+            errors.add(last, f"the interchange trailer {it} is missing after this segment", field=it)
+        elif first.tag == ih:
+            by_units = self.COUNT_UNITS_WITHOUT_GROUPS and not groups
+            what = f"{self.UNIT_NAME}s" if by_units else "functional groups"
+            count = units if by_units else groups
+            self._control(trailer, 1, count, f"{what} in the interchange", self.INTERCHANGE_COUNT_FIELD)
+            self._reference(trailer, 2, self.icr, *self.INTERCHANGE_REF, first)
+        if not orders and not errors.items:
+            errors.add(first, self.NO_ORDER[0], field=self.NO_ORDER[1])
+        return orders
+
+    def _unterminated(self, header: _Segment, at: _Segment | None) -> None:
+        where = f"before segment {at.index} ({at.tag})" if at else "at the end of the text"
+        ref = header.value(self.UNIT_REF_POSITION)
+        trailer = self.UNIT[1]
+        self.errors.add(header, f"{self.UNIT_NAME} '{ref}' has no trailer {trailer} {where}", field=trailer)
+
+    def _control(self, seg: _Segment, position: int, actual: int, what: str, field: str) -> None:
+        raw = seg.value(position)
+        if not raw.isdigit():
+            self.errors.add(seg, f"control count '{raw}' is not a number", position=position, field=field)
+        elif int(raw) != actual:
+            self.errors.add(
+                seg,
+                f"control count {int(raw)} does not match the {actual} {what}",
+                position=position,
+                field=field,
+            )
+
+    def _reference(
+        self, seg: _Segment, position: int, expected: str, what: str, header_name: str, header: _Segment
+    ) -> None:
+        raw = seg.value(position)
+        if raw == expected or (
+            self.NUMERIC_REFS and raw.isdigit() and expected.isdigit() and int(raw) == int(expected)
+        ):
+            return
+        self.errors.add(
+            seg,
+            f"{what} '{raw}' does not match '{expected}' of {header_name} (segment {header.index})",
+            position=position,
+            field=what.rsplit("(", 1)[-1].rstrip(")"),
+        )
+
+    # -- one unit --------------------------------------------------------------------------------
+
+    def _unit(
+        self, segs: list[_Segment], trailer: _Segment | None, group: _Segment | None, orders: list[EdiOrder]
+    ) -> None:
+        """Check a unit's reference and trailer, read it (:meth:`_read`), and add its order."""
+        errors = self.errors
+        header = segs[0]
+        ref = header.value(self.UNIT_REF_POSITION)
+        if not ref:
+            message, ref_field = self.UNIT_REF
+            errors.add(header, message, position=self.UNIT_REF_POSITION, field=ref_field)
+        if trailer is not None:
+            what, count_field = self.UNIT_COUNT
+            self._control(trailer, 1, len(segs), what.format(ref=ref), count_field)
+            self._reference(trailer, 2, ref, *self.UNIT_TRAILER_REF, header)
+        content = self._read(segs, trailer, ref)
+        if content is None:
+            return
+        if not content.lines:
+            errors.add(
+                trailer or header,
+                f"{self.UNIT_NAME} '{ref}' has no order line ({self.LINE_TAG})",
+                field=self.LINE_TAG,
+            )
+        due = _first(content.dates, self.DUE)
+        count = len(errors.items)
+        lines = _finish_lines(
+            content.lines,
+            due,
+            self.DUE,
+            self.RANKING,
+            self.NUMBER,
+            errors,
+            id_position=self.LINE_ID[0],
+            id_field=self.LINE_ID[1],
+            qty_hint=self.QTY[0],
+            qty_position=self.QTY[1],
+        )
+        if len(errors.items) != count or not lines or not content.number:
+            return
+        orders.append(
+            EdiOrder(
+                syntax=self.SYNTAX,
+                number=content.number,
+                customer=self._customer(content),
+                order_date=content.order_date,
+                delivery_date=due,
+                lines=tuple(lines),
+                interchange_control_ref=self.icr,
+                message_ref=ref,
+                sender=self.sender,
+                recipient=self.recipient,
+                group_control_ref=group.value(self.GROUP_REF[0]) if group is not None else None,
+                customer_name=content.customer_name or None,
+                function_code=content.function_code,
+            )
+        )
+
+    def _read(self, segs: list[_Segment], trailer: _Segment | None, ref: str) -> _Header | None:
+        """The unit's type checked and its content read (errors noted); None: not an order."""
+        raise NotImplementedError
+
+    def _customer(self, header: _Header) -> str:
+        raise NotImplementedError
+
+
 # --- UN/EDIFACT ------------------------------------------------------------------------------
 
 _EDIFACT_RANKING = (
@@ -432,9 +649,33 @@ _EDIFACT_DUE = ("2", "64", "69")
 _PRICE_QUALIFIERS = ("AAA", "AAB")  # net calculation price, then gross
 
 
-class _Edifact:
+class _Edifact(_Syntax):
+    SYNTAX = "EDIFACT"
+    INTERCHANGE = ("UNB", "UNZ")
+    GROUP = ("UNG", "UNE")
+    UNIT = ("UNH", "UNT")
+    UNIT_NAME = "message"
+    UNIT_REF_POSITION = 1
+    UNIT_REF = ("message reference number (0062) is missing", "0062")
+    UNIT_COUNT = ("segments of message '{ref}' (UNH to UNT)", "0074")
+    UNIT_TRAILER_REF = ("message reference (0062)", "UNH")
+    ORPHAN_TRAILER = "message trailer UNT without a message header UNH"
+    OUTSIDE = "segment outside a message (UNH ... UNT)"
+    GROUP_REF = (1, "group reference (0048)", "UNG")
+    GROUP_COUNT = ("messages in the group", "0060")
+    INTERCHANGE_COUNT_FIELD = "0036"
+    INTERCHANGE_REF = ("interchange control reference (0020)", "UNB")
+    COUNT_UNITS_WITHOUT_GROUPS = True
+    NO_ORDER = ("the interchange contains no ORDERS message", "UNH")
+    LINE_TAG = "LIN"
+    DUE = _EDIFACT_DUE
+    RANKING = _EDIFACT_RANKING
+    NUMBER = _NUMBER_EDIFACT
+    LINE_ID = (3, "7140")
+    QTY = ("QTY+21", None)
+
     def __init__(self, text: str, errors: _Errors) -> None:
-        self.errors = errors
+        super().__init__(errors)
         self.component, self.element, self.decimal, self.release, self.terminator = ":", "+", ".", "?", "'"
         self.text = text
         if text.startswith("UNA"):
@@ -446,7 +687,6 @@ class _Edifact:
                 self.release = "" if advice[3] == " " else advice[3]
                 self.terminator = advice[5]
             self.text = text[9:]
-        self.sender = self.recipient = self.icr = ""
 
     def tokenize(self) -> list[_Segment]:
         text = self.text
@@ -516,119 +756,15 @@ class _Edifact:
                 field="UNB",
             )
 
-        orders: list[EdiOrder] = []
-        message: list[_Segment] | None = None
-        group: _Segment | None = None
-        group_messages = 0
-        messages = groups = 0
-        unz: _Segment | None = None
-        for seg in rest:
-            tag = seg.tag
-            if unz is not None:
-                errors.add(seg, "segment after the interchange trailer UNZ", field="UNZ")
-                continue
-            if tag == "UNH":
-                if message is not None:
-                    self._unterminated(message[0], seg)
-                    self._message(message, None, group, orders)
-                message = [seg]
-                messages += 1
-                group_messages += 1
-            elif tag == "UNT":
-                if message is None:
-                    errors.add(seg, "message trailer UNT without a message header UNH", field="UNH")
-                else:
-                    message.append(seg)
-                    self._message(message, seg, group, orders)
-                    message = None
-            elif tag in ("UNG", "UNE", "UNZ", "UNB"):
-                if message is not None:
-                    self._unterminated(message[0], seg)
-                    self._message(message, None, group, orders)
-                    message = None
-                if tag == "UNG":
-                    if group is not None:
-                        errors.add(seg, "group header UNG before the trailer UNE of the previous group")
-                    group, group_messages = seg, 0
-                    groups += 1
-                elif tag == "UNE":
-                    if group is None:
-                        errors.add(seg, "group trailer UNE without a group header UNG", field="UNG")
-                    else:
-                        self._control(seg, 1, group_messages, "messages in the group", "0060")
-                        self._reference(seg, 2, group.value(1), "group reference (0048)", "UNG", group)
-                    group = None
-                elif tag == "UNB":
-                    errors.add(seg, "a second interchange header UNB; send one interchange per request")
-                else:
-                    unz = seg
-            elif message is not None:
-                message.append(seg)
-            else:
-                errors.add(seg, "segment outside a message (UNH ... UNT)")
-        if message is not None:
-            self._unterminated(message[0], None)
-            self._message(message, None, group, orders)
-        if group is not None:
-            errors.add(group, "group trailer UNE is missing", field="UNE")
-        if unz is None:
-            last = segments[-1]
-            errors.add(last, "the interchange trailer UNZ is missing after this segment", field="UNZ")
-        elif first.tag == "UNB":
-            what = "functional groups" if groups else "messages"
-            self._control(unz, 1, groups or messages, f"{what} in the interchange", "0036")
-            self._reference(unz, 2, self.icr, "interchange control reference (0020)", "UNB", first)
-        if not orders and not errors.items:
-            errors.add(first, "the interchange contains no ORDERS message", field="UNH")
-        return orders
+        return self.walk(first, rest, segments[-1])
 
-    def _unterminated(self, unh: _Segment, at: _Segment | None) -> None:
-        where = f"before segment {at.index} ({at.tag})" if at else "at the end of the text"
-        self.errors.add(
-            unh,
-            f"message '{unh.value(1)}' has no trailer UNT {where}",
-            field="UNT",
-        )
-
-    def _control(self, seg: _Segment, position: int, actual: int, what: str, field: str) -> None:
-        raw = seg.value(position)
-        if not raw.isdigit():
-            self.errors.add(seg, f"control count '{raw}' is not a number", position=position, field=field)
-        elif int(raw) != actual:
-            self.errors.add(
-                seg,
-                f"control count {int(raw)} does not match the {actual} {what}",
-                position=position,
-                field=field,
-            )
-
-    def _reference(
-        self, seg: _Segment, position: int, expected: str, what: str, header_tag: str, header: _Segment
-    ) -> None:
-        raw = seg.value(position)
-        if raw != expected:
-            self.errors.add(
-                seg,
-                f"{what} '{raw}' does not match '{expected}' of {header_tag} (segment {header.index})",
-                position=position,
-                field=what.rsplit("(", 1)[-1].rstrip(")"),
-            )
-
-    def _message(
-        self, segs: list[_Segment], unt: _Segment | None, group: _Segment | None, orders: list[EdiOrder]
-    ) -> None:
+    def _read(self, segs: list[_Segment], trailer: _Segment | None, ref: str) -> _Header | None:
         errors = self.errors
         unh = segs[0]
-        ref = unh.value(1)
-        if not ref:
-            errors.add(unh, "message reference number (0062) is missing", position=1, field="0062")
-        if unt is not None:
-            self._control(unt, 1, len(segs), f"segments of message '{ref}' (UNH to UNT)", "0074")
-            self._reference(unt, 2, ref, "message reference (0062)", "UNH", unh)
         msg_type, version = unh.value(2, 1), unh.value(2, 2)
         if msg_type != "ORDERS":
             errors.add(unh, f"message type '{msg_type}' is not ORDERS", position=2, field="0065")
-            return
+            return None
         if version != "D":
             errors.add(
                 unh,
@@ -636,8 +772,8 @@ class _Edifact:
                 position=2,
                 field="0052",
             )
-            return
-        header = self._content(segs[1:-1] if unt is not None else segs[1:])
+            return None
+        header = self._content(segs[1:-1] if trailer is not None else segs[1:])
         if not header.number:
             bgm = next((s for s in segs if s.tag == "BGM"), None)
             if bgm is None:
@@ -646,41 +782,10 @@ class _Edifact:
                 )
             else:
                 errors.add(bgm, "the order number (1004) is empty", position=2, field="1004")
-        if not header.lines:
-            errors.add(unt or unh, f"message '{ref}' has no order line (LIN)", field="LIN")
-        due = _first(header.dates, _EDIFACT_DUE)
-        count = len(errors.items)
-        lines = _finish_lines(
-            header.lines,
-            due,
-            _EDIFACT_DUE,
-            _EDIFACT_RANKING,
-            _NUMBER_EDIFACT,
-            errors,
-            id_position=3,
-            id_field="7140",
-            qty_hint="QTY+21",
-            qty_position=None,
-        )
-        if len(errors.items) != count or not lines or not header.number:
-            return
-        orders.append(
-            EdiOrder(
-                syntax="EDIFACT",
-                number=header.number,
-                customer=header.customer_id or self.sender,
-                order_date=header.order_date,
-                delivery_date=due,
-                lines=tuple(lines),
-                interchange_control_ref=self.icr,
-                message_ref=ref,
-                sender=self.sender,
-                recipient=self.recipient,
-                group_control_ref=group.value(1) if group is not None else None,
-                customer_name=header.customer_name or None,
-                function_code=header.function_code,
-            )
-        )
+        return header
+
+    def _customer(self, header: _Header) -> str:
+        return header.customer_id or self.sender
 
     def _content(self, segs: list[_Segment]) -> _Header:
         errors = self.errors
@@ -774,11 +879,35 @@ _X12_RANKING = (
 _X12_DUE = ("002", "010")
 
 
-class _X12:
+class _X12(_Syntax):
+    SYNTAX = "X12"
+    INTERCHANGE = ("ISA", "IEA")
+    GROUP = ("GS", "GE")
+    UNIT = ("ST", "SE")
+    UNIT_NAME = "transaction set"
+    UNIT_REF_POSITION = 2
+    UNIT_REF = ("transaction set control number (ST02) is missing", "ST02")
+    UNIT_COUNT = ("segments of transaction set '{ref}' (ST to SE)", "SE01")
+    UNIT_TRAILER_REF = ("transaction set control number (SE02)", "ST02")
+    ORPHAN_TRAILER = "transaction set trailer SE without a header ST"
+    OUTSIDE = "segment outside a transaction set (ST ... SE)"
+    UNIT_OUTSIDE_GROUP = "transaction set outside a functional group (GS ... GE)"
+    GROUP_REF = (6, "group control number (GE02)", "GS06")
+    GROUP_COUNT = ("transaction sets in the group", "GE01")
+    INTERCHANGE_COUNT_FIELD = "IEA01"
+    INTERCHANGE_REF = ("interchange control number (IEA02)", "ISA13")
+    NUMERIC_REFS = True
+    NO_ORDER = ("the interchange contains no 850 transaction set", "ST")
+    LINE_TAG = "PO1"
+    DUE = _X12_DUE
+    RANKING = _X12_RANKING
+    NUMBER = _NUMBER_X12
+    LINE_ID = (7, "PO107")
+    QTY = ("PO102", 2)
+
     def __init__(self, text: str, errors: _Errors) -> None:
+        super().__init__(errors)
         self.text = text
-        self.errors = errors
-        self.sender = self.recipient = self.icr = ""
 
     def tokenize(self) -> list[_Segment] | None:
         text = self.text
@@ -827,115 +956,17 @@ class _X12:
             errors.add(isa, "interchange sender id (ISA06) is missing", position=6, field="ISA06")
         if not self.icr:
             errors.add(isa, "interchange control number (ISA13) is missing", position=13, field="ISA13")
-        orders: list[EdiOrder] = []
-        group: _Segment | None = None
-        group_sets = groups = 0
-        txn: list[_Segment] | None = None
-        iea: _Segment | None = None
-        for seg in segments[1:]:
-            tag = seg.tag
-            if iea is not None:
-                errors.add(seg, "segment after the interchange trailer IEA", field="IEA")
-                continue
-            if tag == "ST":
-                if txn is not None:
-                    self._unterminated(txn[0], seg)
-                    self._transaction(txn, None, group, orders)
-                if group is None:
-                    errors.add(seg, "transaction set outside a functional group (GS ... GE)", field="GS")
-                txn = [seg]
-                group_sets += 1
-            elif tag == "SE":
-                if txn is None:
-                    errors.add(seg, "transaction set trailer SE without a header ST", field="ST")
-                else:
-                    txn.append(seg)
-                    self._transaction(txn, seg, group, orders)
-                    txn = None
-            elif tag in ("GS", "GE", "IEA", "ISA"):
-                if txn is not None:
-                    self._unterminated(txn[0], seg)
-                    self._transaction(txn, None, group, orders)
-                    txn = None
-                if tag == "GS":
-                    if group is not None:
-                        errors.add(seg, "group header GS before the trailer GE of the previous group")
-                    group, group_sets = seg, 0
-                    groups += 1
-                elif tag == "GE":
-                    if group is None:
-                        errors.add(seg, "group trailer GE without a group header GS", field="GS")
-                    else:
-                        self._control(seg, 1, group_sets, "transaction sets in the group", "GE01")
-                        self._reference(seg, 2, group.value(6), "group control number (GE02)", "GS06", group)
-                    group = None
-                elif tag == "ISA":
-                    errors.add(seg, "a second interchange header ISA; send one interchange per request")
-                else:
-                    iea = seg
-            elif txn is not None:
-                txn.append(seg)
-            else:
-                errors.add(seg, "segment outside a transaction set (ST ... SE)")
-        if txn is not None:
-            self._unterminated(txn[0], None)
-            self._transaction(txn, None, group, orders)
-        if group is not None:
-            errors.add(group, "group trailer GE is missing", field="GE")
-        if iea is None:
-            errors.add(segments[-1], "the interchange trailer IEA is missing after this segment", field="IEA")
-        else:
-            self._control(iea, 1, groups, "functional groups in the interchange", "IEA01")
-            self._reference(iea, 2, self.icr, "interchange control number (IEA02)", "ISA13", isa)
-        if not orders and not errors.items:
-            errors.add(isa, "the interchange contains no 850 transaction set", field="ST")
-        return orders
+        return self.walk(isa, segments[1:], segments[-1])
 
-    def _unterminated(self, st: _Segment, at: _Segment | None) -> None:
-        where = f"before segment {at.index} ({at.tag})" if at else "at the end of the text"
-        self.errors.add(st, f"transaction set '{st.value(2)}' has no trailer SE {where}", field="SE")
-
-    def _control(self, seg: _Segment, position: int, actual: int, what: str, field: str) -> None:
-        raw = seg.value(position)
-        if not raw.isdigit():
-            self.errors.add(seg, f"control count '{raw}' is not a number", position=position, field=field)
-        elif int(raw) != actual:
-            self.errors.add(
-                seg,
-                f"control count {int(raw)} does not match the {actual} {what}",
-                position=position,
-                field=field,
-            )
-
-    def _reference(
-        self, seg: _Segment, position: int, expected: str, what: str, header_field: str, header: _Segment
-    ) -> None:
-        raw = seg.value(position)
-        if raw != expected and not (raw.isdigit() and expected.isdigit() and int(raw) == int(expected)):
-            self.errors.add(
-                seg,
-                f"{what} '{raw}' does not match '{expected}' of {header_field} (segment {header.index})",
-                position=position,
-                field=what.rsplit("(", 1)[-1].rstrip(")"),
-            )
-
-    def _transaction(
-        self, segs: list[_Segment], se: _Segment | None, group: _Segment | None, orders: list[EdiOrder]
-    ) -> None:
+    def _read(self, segs: list[_Segment], trailer: _Segment | None, ref: str) -> _Header | None:
         errors = self.errors
         st = segs[0]
-        ref = st.value(2)
-        if not ref:
-            errors.add(st, "transaction set control number (ST02) is missing", position=2, field="ST02")
-        if se is not None:
-            self._control(se, 1, len(segs), f"segments of transaction set '{ref}' (ST to SE)", "SE01")
-            self._reference(se, 2, ref, "transaction set control number (SE02)", "ST02", st)
         if st.value(1) != "850":
             errors.add(
                 st, f"transaction set '{st.value(1)}' is not an 850 purchase order", position=1, field="ST01"
             )
-            return
-        header = self._content(segs[1:-1] if se is not None else segs[1:])
+            return None
+        header = self._content(segs[1:-1] if trailer is not None else segs[1:])
         beg = next((s for s in segs if s.tag == "BEG"), None)
         if beg is None:
             errors.add(
@@ -943,41 +974,10 @@ class _X12:
             )
         elif not header.number:
             errors.add(beg, "the purchase order number (BEG03) is empty", position=3, field="BEG03")
-        if not header.lines:
-            errors.add(se or st, f"transaction set '{ref}' has no order line (PO1)", field="PO1")
-        due = _first(header.dates, _X12_DUE)
-        count = len(errors.items)
-        lines = _finish_lines(
-            header.lines,
-            due,
-            _X12_DUE,
-            _X12_RANKING,
-            _NUMBER_X12,
-            errors,
-            id_position=7,
-            id_field="PO107",
-            qty_hint="PO102",
-            qty_position=2,
-        )
-        if len(errors.items) != count or not lines or not header.number:
-            return
-        orders.append(
-            EdiOrder(
-                syntax="X12",
-                number=header.number,
-                customer=header.customer_id or header.customer_name or self.sender,
-                order_date=header.order_date,
-                delivery_date=due,
-                lines=tuple(lines),
-                interchange_control_ref=self.icr,
-                message_ref=ref,
-                sender=self.sender,
-                recipient=self.recipient,
-                group_control_ref=group.value(6) if group is not None else None,
-                customer_name=header.customer_name or None,
-                function_code=header.function_code,
-            )
-        )
+        return header
+
+    def _customer(self, header: _Header) -> str:
+        return header.customer_id or header.customer_name or self.sender
 
     def _content(self, segs: list[_Segment]) -> _Header:
         errors = self.errors

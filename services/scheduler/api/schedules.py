@@ -23,6 +23,7 @@ from services.scheduler.db.plant_tables import (
 from services.scheduler.schedules import (
     SourceUnavailable,
     assignments_of,
+    fetch_material,
     fetch_released_orders,
     latest_succeeded,
     replica_records,
@@ -106,6 +107,45 @@ class ScheduleTimings(BaseModel):
     wall_s: float | None
 
 
+class MaterialDraw(BaseModel):
+    source: Literal["reservation", "stock", "purchase_order", "manufacturing_order"]
+    qty: float
+    available_at: datetime
+    reference: str | None = Field(description="The supplying order of the book")
+    overdue: bool = False
+
+
+class ComponentMaterialPublic(BaseModel):
+    sku: str
+    required: float
+    short: float
+    available_at: datetime | None = Field(description="Null when short")
+    from_: list[MaterialDraw] = Field(alias="from")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class MaterialPublic(BaseModel):
+    order: str
+    available_at: datetime | None = Field(
+        description="Earliest start of the order's first operation for its components "
+        "(null: no components, already started, or short)"
+    )
+    source: Literal[
+        "reservation",
+        "stock",
+        "purchase_order",
+        "manufacturing_order",
+        "no_components",
+        "started",
+        "shortage",
+    ]
+    reference: str | None = Field(description="The supplying order that sets the date")
+    component: str | None = Field(description="The component that sets the date (or the first short)")
+    shortage: str | None = Field(description="Why the order is not scheduled")
+    components: list[ComponentMaterialPublic]
+
+
 class SchedulePublic(BaseModel):
     id: str
     version: int | None
@@ -121,7 +161,13 @@ class SchedulePublic(BaseModel):
     tardiness: dict[str, Any] | None = Field(
         description="Lateness in clock minutes after the end of the due date"
     )
-    skipped: list[dict[str, Any]]
+    skipped: list[dict[str, Any]] = Field(
+        description="Orders not scheduled and why (a material shortage names the missing quantities)"
+    )
+    material: list[MaterialPublic] | None = Field(
+        description="Per order of the book: when its components are available and from what "
+        "(null for inline what-if orders, whose own material_available_at or release date stands)"
+    )
     attempts: int
     worker: str | None
     downtime: str | None
@@ -251,6 +297,7 @@ def to_public(row: ScheduleRow) -> SchedulePublic:
         objective_values=row.objective_values,
         tardiness=row.tardiness,
         skipped=row.skipped,
+        material=None if row.material is None else [MaterialPublic.model_validate(m) for m in row.material],
         attempts=row.attempts,
         worker=row.worker_id,
         downtime=row.downtime_id,
@@ -337,6 +384,8 @@ async def create_schedule(
     if errors:
         raise ValidationFailed(errors)
     as_of = body.as_of or today_utc()
+    orders: list[dict[str, Any]]
+    material: dict[str, Any] | None
     if body.orders is not None:
         orders = [
             {
@@ -352,9 +401,15 @@ async def create_schedule(
             }
             for o in body.orders
         ]
+        material = None
     else:
         try:
             orders = await fetch_released_orders(settings)
+            async with runtime.sessionmaker() as session:
+                boms = await replica_records(
+                    session, "bom", sorted({o["sku"] for o in orders if o.get("components") is None})
+                )
+            material = await fetch_material(settings, orders, boms)
         except SourceUnavailable as exc:
             raise ServiceUnavailable(str(exc), headers={"Retry-After": "5"}) from exc
     async with uow:
@@ -371,6 +426,7 @@ async def create_schedule(
                 frozen_until=body.frozen_until,
                 inline=body.orders is not None,
                 client=request.headers.get(CLIENT_HEADER),
+                material=material,
             )
             return ScheduleAccepted(id=row.id, status=row.status, version=row.version)
 
@@ -542,7 +598,15 @@ async def get_schedule_gantt_png(schedule_id: str, session: SessionDep) -> Respo
 )
 async def get_schedule_gantt_json(schedule_id: str, session: SessionDep) -> dict[str, Any]:
     _, bars, marks, _ = await _gantt(session, schedule_id)
-    return gantt_json(bars, due_marks=marks)
+    chart = gantt_json(bars, due_marks=marks)
+    row = await _get(session, schedule_id)
+    shown = {j["id"] for j in chart["jobs"]}
+    chart["material"] = [
+        MaterialPublic.model_validate(m).model_dump(mode="json", exclude={"components"})
+        for m in row.material or ()
+        if m["order"] in shown or m["shortage"]
+    ]
+    return chart
 
 
 # -- setup matrices -------------------------------------------------------------------------------

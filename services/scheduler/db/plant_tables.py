@@ -59,6 +59,8 @@ class ScheduleRow(SchedulerModel, table=True):
     tardiness: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     statistics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     skipped: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    #: Per order: its material date and source (``domain.material.as_record``); None: not checked.
+    material: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONB))
     error: str | None = Field(default=None, sa_column=Column(Text))
     jobs: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     operations: int = Field(default=0, sa_column=Column(Integer, nullable=False))

@@ -84,7 +84,8 @@ class PlantOrder:
     release: datetime
     due: datetime  # the end of the due date
     weight: int = 1
-    material_available: datetime | None = None
+    material_available: datetime | None = None  # when its components are there (None: not gating)
+    blocked: str | None = None  # why it may not be scheduled (a material shortage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,10 +229,10 @@ def build(
     used: dict[str, None] = {}
     for order in data.orders:
         routing = data.routings.get(order.sku)
-        reason = None
-        if not routing:
+        reason = order.blocked
+        if reason is None and not routing:
             reason = f"no routing for {order.sku!r}"
-        else:
+        elif reason is None and routing:
             for op in routing:
                 reason = usable(op.work_center)
                 if reason:

@@ -406,3 +406,18 @@ async def test_an_analysis_whose_runner_died_is_taken_over_from_its_stored_input
     assert taken_over["counts"] == first["counts"]
     loads = [c["load_minutes"] for c in await capacity.items(f"{taken_over['links']['self']}/load")]
     assert loads == [c["load_minutes"] for c in await capacity.items(f"{first['links']['self']}/load")]
+
+
+async def test_every_result_list_pages_one_row_at_a_time_to_the_same_rows(capacity: Capacity) -> None:
+    await seed_plant(capacity)
+    result = await capacity.analyse({"source": {"orders": [O1, O2]}, "direction": "backward", **WEEK})
+    url = result["links"]["self"]
+    for name in ("load", "operations", "overloads", "proposals"):
+        whole = await capacity.items(f"{url}/{name}", page_size=1000)
+        assert whole, name
+        assert await capacity.items(f"{url}/{name}", page_size=1) == whole, name
+        r = await capacity.client.get(f"{url}/{name}", params={"page_size": len(whole)})
+        assert r.json()["next_page_token"] is None, name
+        bad = await capacity.client.get(f"{url}/{name}", params={"page_token": "bm90IGEgdG9rZW4"})
+        assert bad.status_code == 422, (name, bad.text)
+        assert bad.json()["errors"][0]["field"] == "query.page_token"
